@@ -1,0 +1,18 @@
+"""costmodel: flops (multiply-adds), params and mac (memory access cost) of convolutional networks,
+as exact integers or sympy closed forms, without any deep-learning framework."""
+from .analysis import CONVENTIONS, FUSIONS, Analysis, Cost, LayerCost, analyze
+from .errors import CostModelError, GraphError, NodeError, OpError, SpecError, UsageError
+from .graph import Graph, Node, Tensor
+from .ops import (OPS, Add, AvgPool2d, BatchNorm, ChannelShuffle, Concat, Conv2d, ConvTranspose2d,
+                  DeformableConv2d, Flatten, GlobalAvgPool, HardSigmoid, HardSwish, Identity, LeakyReLU, Linear,
+                  MaxPool2d, MaxUnpool2d, Mul, ReLU, ReLU6, Shift, Sigmoid, Split, Swish, Upsample, depthwise)
+from .symbolic import symbols
+
+__version__ = "0.1.0"
+
+__all__ = ["CONVENTIONS", "FUSIONS", "Analysis", "Cost", "LayerCost", "analyze", "CostModelError",
+           "GraphError", "NodeError", "OpError", "SpecError", "UsageError", "Graph", "Node", "Tensor", "OPS",
+           "Add", "AvgPool2d", "BatchNorm", "ChannelShuffle", "Concat", "Conv2d", "ConvTranspose2d",
+           "DeformableConv2d", "Flatten", "GlobalAvgPool", "HardSigmoid", "HardSwish", "Identity", "LeakyReLU",
+           "Linear", "MaxPool2d", "MaxUnpool2d", "Mul", "ReLU", "ReLU6", "Shift", "Sigmoid", "Split", "Swish",
+           "Upsample", "depthwise", "symbols"]

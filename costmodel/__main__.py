@@ -1,0 +1,5 @@
+"""``python -m costmodel``."""
+from .cli import main
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,209 @@
+"""analyze(graph) -> per-node costs and totals, exact ints for numeric graphs, sympy when symbolic.
+
+Per node, with N the batch:
+
+* ``flops``  = N * the op's multiply-adds, if the convention counts that op (``paper``: convolutions and
+  fully connected layers; ``all``: every op), else 0
+* ``params`` = the op's learnable parameters (never scaled by N)
+* ``mac``    = N * (elements read + elements written) + params, or 0 for a node fused away
+* ``activations`` = N * elements of the node's outputs
+* ``intensity`` = flops / mac (multiply-adds per element moved)
+
+Fusion switches change ``mac`` only: ``bn`` folds a BatchNorm into the convolution before it, ``activation``
+an activation into the convolution (or folded BatchNorm) before it, ``shuffle`` merges concat + channel
+shuffle + split into the one data movement of the concat (ShuffleNet V2, section 3). A node is folded only
+when it is the sole reader of its producer's output.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any, Iterable, Mapping
+
+from .dims import exact_ratio
+from .errors import CostModelError, NodeError, UsageError
+from .graph import Graph, Node
+from .ops.base import Field, Op
+from .ops.elementwise import BatchNorm, _Activation
+from .ops.movement import ChannelShuffle, Concat, Split
+
+CONVENTIONS = ("paper", "all")
+FUSIONS = ("bn", "activation", "shuffle")
+
+
+@dataclass(frozen=True)
+class Cost:
+    """A cost record that adds up; fields are ints or sympy expressions."""
+
+    flops: Any = 0
+    params: Any = 0
+    mac: Any = 0
+    activations: Any = 0
+
+    def __add__(self, other: "Cost") -> "Cost":
+        return Cost(self.flops + other.flops, self.params + other.params, self.mac + other.mac,
+                    self.activations + other.activations)
+
+    @property
+    def intensity(self) -> Any:
+        """flops / mac, exact (a Fraction for numbers); 0 when nothing is moved."""
+        if isinstance(self.mac, int) and self.mac == 0:
+            return 0
+        return exact_ratio(self.flops, self.mac)
+
+    def mac_bytes(self, bytes_per_element: int = 4) -> Any:
+        return self.mac * bytes_per_element
+
+    def as_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def subs(self, values: Mapping[Any, Any]) -> "Cost":
+        return Cost(*(substitute(getattr(self, f.name), values) for f in fields(self)))
+
+    @property
+    def is_symbolic(self) -> bool:
+        return any(hasattr(v, "free_symbols") and v.free_symbols for v in self.as_dict().values())
+
+
+@dataclass(frozen=True)
+class LayerCost:
+    """One node's costs, with its receptive field and whether fusion removed its mac."""
+
+    node: Node
+    cost: Cost
+    field: Field
+    fused: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.node.name
+
+    @property
+    def op(self) -> Op:
+        return self.node.op
+
+    @property
+    def stage(self) -> str:
+        return self.node.stage
+
+    def __getattr__(self, item: str) -> Any:  # flops, params, mac, activations, intensity
+        if item in ("flops", "params", "mac", "activations", "intensity"):
+            return getattr(self.cost, item)
+        raise AttributeError(item)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """The result of :func:`analyze`: ``layers`` in graph order and their ``totals``."""
+
+    graph: Graph
+    convention: str
+    fuse: frozenset
+    layers: tuple[LayerCost, ...]
+    totals: Cost
+
+    def layer(self, name: str) -> LayerCost:
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise KeyError(name)
+
+    def group_by(self, key: str = "stage") -> dict[str, Cost]:
+        """Totals per ``stage``, per op ``kind`` or per op ``category``, in order of first appearance."""
+        keyers = {"stage": lambda l: l.stage, "kind": lambda l: l.op.kind, "category": lambda l: l.op.category}
+        if key not in keyers:
+            raise UsageError(f"group_by takes one of {', '.join(keyers)}, got {key!r}")
+        groups: dict[str, Cost] = {}
+        for layer in self.layers:
+            k = keyers[key](layer)
+            groups[k] = groups.get(k, Cost()) + layer.cost
+        return groups
+
+    def subs(self, values: Mapping[Any, Any]) -> "Analysis":
+        """Substitute values for symbols (by name or Symbol) in every cost."""
+        layers = tuple(LayerCost(l.node, l.cost.subs(values), l.field, l.fused) for l in self.layers)
+        return Analysis(self.graph, self.convention, self.fuse, layers, self.totals.subs(values))
+
+
+def substitute(value: Any, values: Mapping[Any, Any]) -> Any:
+    """``value`` with symbols replaced; sympy integers come back as Python ints."""
+    if not hasattr(value, "free_symbols") or not value.free_symbols:
+        return value
+    by_name = {str(s): s for s in value.free_symbols}
+    mapping = {by_name.get(str(k), k): v for k, v in values.items() if str(k) in by_name}
+    result = value.subs(mapping)
+    if getattr(result, "is_Integer", False):
+        return int(result)
+    return result
+
+
+def analyze(graph: Graph, convention: str = "paper", fuse: Iterable[str] = ()) -> Analysis:
+    """Cost every node of ``graph`` under ``convention`` (``paper`` or ``all``) with the given fusions."""
+    if convention not in CONVENTIONS:
+        raise UsageError(f"convention must be one of {', '.join(CONVENTIONS)}, got {convention!r}")
+    fuse = frozenset(fuse)
+    unknown = sorted(fuse - set(FUSIONS))
+    if unknown:
+        raise UsageError(f"fusion must be among {', '.join(FUSIONS)}, got {', '.join(unknown)}")
+    count_all = convention == "all"
+    batch = graph.batch
+    readers = graph.consumers() if fuse else {}
+    fields_by_node: dict[str, Field] = {name: Field.unit() for name in graph.inputs}
+    nodes_by_name: dict[str, Node] = {}
+    fused_nodes: set[str] = set()
+    layers = []
+    total_flops = total_params = total_mac = total_activations = 0
+    for node in graph.nodes:
+        op = node.op
+        inputs = node.input_shapes
+        try:
+            params = op.params(inputs)
+            flops = batch * op.multiply_adds(inputs, node.outputs) if (count_all or op.counted_in_paper) else 0
+            moved = op.elements_read(inputs, node.outputs) + op.elements_written(inputs, node.outputs)
+            activations = batch * sum((_numel(s) for s in node.outputs), 0)
+            field = fields_by_node[node.inputs[0].node] if node.inputs else Field.unit()
+            for tensor in node.inputs[1:]:
+                field = field.merge(fields_by_node[tensor.node])
+            field = op.receptive_field(field, inputs)
+        except CostModelError as error:
+            raise NodeError(node.name, op.op_name, error) from error
+        fused = bool(fuse) and _is_fused(node, fuse, readers, nodes_by_name, fused_nodes)
+        if fused:
+            fused_nodes.add(node.name)
+        mac = 0 if fused else batch * moved + params
+        cost = Cost(flops, params, mac, activations)
+        layers.append(LayerCost(node, cost, field, fused))
+        fields_by_node[node.name] = field
+        nodes_by_name[node.name] = node
+        total_flops += flops
+        total_params += params
+        total_mac += mac
+        total_activations += activations
+    totals = Cost(total_flops, total_params, total_mac, total_activations)
+    return Analysis(graph, convention, fuse, tuple(layers), totals)
+
+
+def _numel(shape) -> Any:
+    result = 1
+    for d in shape:
+        result = result * d
+    return result
+
+
+def _is_fused(node: Node, fuse: frozenset, readers: dict, nodes: dict[str, Node], fused: set[str]) -> bool:
+    """Whether ``node`` folds into its producer under the fusion switches (see the module docstring)."""
+    if len(node.inputs) != 1:
+        return False
+    source = node.inputs[0]
+    producer = nodes.get(source.node)
+    if producer is None or readers.get((source.node, source.index), 0) != 1:
+        return False
+    op, before = node.op, producer.op
+    if "bn" in fuse and isinstance(op, BatchNorm):
+        return before.category == "conv"
+    if "activation" in fuse and isinstance(op, _Activation):
+        return before.category == "conv" or (isinstance(before, BatchNorm) and producer.name in fused)
+    if "shuffle" in fuse and isinstance(op, ChannelShuffle):
+        return isinstance(before, Concat)
+    if "shuffle" in fuse and isinstance(op, Split):
+        return isinstance(before, ChannelShuffle) and producer.name in fused
+    return False

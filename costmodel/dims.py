@@ -1,0 +1,134 @@
+"""Arithmetic on dimensions that are either Python ints or sympy expressions.
+
+Cost and shape rules are written in plain arithmetic (``+ - * //``) so that one rule serves exact integers
+and closed forms alike. This module holds the few helpers that need to know which of the two they have,
+and it never imports sympy: a sympy object reaching here was made by a caller who imported it already.
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any, Iterable, Union
+
+Dim = Union[int, Any]  # an int, or a sympy expression standing for one
+Shape = tuple  # per-sample tensor shape, (C, H, W) or (F,)
+
+
+def is_symbolic(value: Any) -> bool:
+    """True for a sympy object with free symbols (anything not reducible to a plain number)."""
+    return bool(getattr(value, "free_symbols", None))
+
+
+def as_dim(value: Any, what: str) -> Dim:
+    """Normalise a dimension or hyper-parameter: ints stay ints, sympy integers become ints.
+
+    Floats, strings and booleans are refused: sizes are whole numbers or symbols.
+    """
+    if isinstance(value, bool):
+        raise TypeError(f"{what} must be an integer or a symbol, got {value!r}")
+    if isinstance(value, int):
+        return value
+    if getattr(value, "is_Integer", False):
+        return int(value)
+    if hasattr(value, "free_symbols"):
+        if value.free_symbols:
+            return value
+        if getattr(value, "is_integer", False):
+            return int(value)
+    raise TypeError(f"{what} must be an integer or a symbol, got {value!r}")
+
+
+def known(condition: Any) -> bool | None:
+    """The truth of a comparison, or None when it depends on symbols whose values are unknown."""
+    if isinstance(condition, bool):
+        return condition
+    try:
+        return bool(condition)
+    except TypeError:
+        return None
+
+
+def surely_not_multiple(value: Dim, divisor: Dim) -> bool:
+    """True only when ``value`` is provably not a multiple of ``divisor``."""
+    remainder = value % divisor
+    if isinstance(remainder, int):
+        return remainder != 0
+    return getattr(remainder, "is_zero", None) is False
+
+
+def surely_different(a: Dim, b: Dim) -> bool:
+    """True only when ``a != b`` for every value of their symbols."""
+    difference = a - b
+    if isinstance(difference, int):
+        return difference != 0
+    return getattr(difference, "is_zero", None) is False
+
+
+def surely_below(value: Dim, bound: int) -> bool:
+    """True only when ``value < bound`` holds for every value of its symbols."""
+    return known(value < bound) is True
+
+
+def larger(a: Dim, b: Dim) -> Dim:
+    """max(a, b); a sympy ``Max`` when the comparison depends on symbols."""
+    decided = known(a >= b)
+    if decided is None:
+        from sympy import Max  # a and b are sympy objects already
+        return Max(a, b)
+    return a if decided else b
+
+
+def smaller(a: Dim, b: Dim) -> Dim:
+    """min(a, b); a sympy ``Min`` when the comparison depends on symbols."""
+    decided = known(a <= b)
+    if decided is None:
+        from sympy import Min
+        return Min(a, b)
+    return a if decided else b
+
+
+def ceil_div(a: Dim, b: Dim) -> Dim:
+    """ceil(a / b) with integer arithmetic (a ceiling function for symbols)."""
+    return -((-a) // b)
+
+
+def exact_ratio(numerator: Dim, denominator: Dim) -> Any:
+    """``numerator / denominator`` without floats: a Fraction (or int) for numbers, sympy otherwise."""
+    if isinstance(numerator, (int, Fraction)) and isinstance(denominator, (int, Fraction)):
+        ratio = Fraction(numerator) / Fraction(denominator)
+        return ratio.numerator if ratio.denominator == 1 else ratio
+    return numerator / denominator
+
+
+def quotient(numerator: Dim, divisor: Dim) -> Dim:
+    """``numerator / divisor`` for a divisor known (or assumed, when symbolic) to divide exactly.
+
+    Ints use ``//``; symbols use true division so that closed forms stay free of floor functions.
+    """
+    if isinstance(numerator, int) and isinstance(divisor, int):
+        return numerator // divisor
+    return numerator / divisor
+
+
+def product(values: Iterable[Dim]) -> Dim:
+    """The product of dimensions; 1 for none."""
+    result: Dim = 1
+    for value in values:
+        result = result * value
+    return result
+
+
+def pair(value: Any, what: str) -> tuple[Dim, Dim]:
+    """Accept ``k`` or ``(kh, kw)`` and return ``(kh, kw)`` as dimensions."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != 2:
+            raise TypeError(f"{what} must be one value or a pair (height, width), got {list(value)!r}")
+        return as_dim(value[0], what), as_dim(value[1], what)
+    dim = as_dim(value, what)
+    return dim, dim
+
+
+def fmt(value: Any) -> str:
+    """A dimension or shape as users write it: ``32``, ``c1``, ``[32, 56, 56]``."""
+    if isinstance(value, tuple):
+        return "[" + ", ".join(fmt(v) for v in value) + "]"
+    return str(value)

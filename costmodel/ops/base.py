@@ -1,0 +1,139 @@
+"""The :class:`Op` base class: hyper-parameters as frozen dataclass fields, shape and cost rules beside them.
+
+Every rule works per sample (batch left out) on shapes such as ``(C, H, W)`` or ``(F,)``; the analysis
+scales by the batch. Cost rules:
+
+* ``params(inputs)``: learnable parameters (weights, biases, BatchNorm gamma and beta).
+* ``multiply_adds(inputs, outputs)``: the op's own multiply-add count. Whether it enters ``flops`` depends
+  on the convention: ``paper`` keeps only ops with ``counted_in_paper`` (convolutions and fully connected
+  layers), ``all`` keeps every op.
+* ``elements_read`` / ``elements_written``: feature-map elements moved, for ``mac`` (ShuffleNet V2's memory
+  access cost: inputs, outputs and parameters each counted once).
+* ``receptive_field(field, inputs)``: how the op maps the receptive field and effective stride of its input.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, ClassVar, NamedTuple
+
+from ..dims import Dim, Shape, as_dim, ceil_div, fmt, known, larger, pair, product, smaller, surely_below
+from ..errors import OpError
+
+
+class Field(NamedTuple):
+    """Receptive field (rows, cols) of one output element on the graph input, and effective stride."""
+
+    size_h: Any
+    size_w: Any
+    stride_h: Any
+    stride_w: Any
+
+    @classmethod
+    def unit(cls) -> "Field":
+        return cls(1, 1, 1, 1)
+
+    def window(self, kernel: tuple, stride: tuple, dilation: tuple = (1, 1)) -> "Field":
+        """The field after a sliding window: ``rf + (d(k-1)) * jump``, ``jump * s``."""
+        (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
+        return Field(self.size_h + dh * (kh - 1) * self.stride_h, self.size_w + dw * (kw - 1) * self.stride_w,
+                     self.stride_h * sh, self.stride_w * sw)
+
+    def merge(self, other: "Field") -> "Field":
+        """Where branches join, an output sees the union: the larger field, the coarser stride."""
+        return Field(*(larger(a, b) for a, b in zip(self, other)))
+
+
+def numel(shape: Shape) -> Dim:
+    """Number of elements of a per-sample shape."""
+    return product(shape)
+
+
+@dataclass(frozen=True)
+class Op:
+    """Base of every op. Subclasses are frozen dataclasses; see the module docstring for the rules."""
+
+    kind: ClassVar[str] = "op"
+    category: ClassVar[str] = "other"  # conv, fc, pool, elementwise, movement
+    counted_in_paper: ClassVar[bool] = False
+    min_inputs: ClassVar[int] = 1
+    max_inputs: ClassVar[int | None] = 1
+    multiple_outputs: ClassVar[bool] = False
+
+    # ----- helpers for subclasses -------------------------------------------------------------------------
+    @property
+    def op_name(self) -> str:
+        return type(self).__name__
+
+    def fail(self, parameter: str, message: str) -> OpError:
+        return OpError(self.op_name, parameter, message)
+
+    def _normalise(self, name: str, value: Any, *, as_pair: bool = False, minimum: int | None = 1) -> Any:
+        """Check a hyper-parameter (integer or symbol, at least ``minimum``) and store it normalised."""
+        try:
+            normal = pair(value, name) if as_pair else as_dim(value, name)
+        except TypeError as error:
+            raise self.fail(name, f"must be an integer or a symbol{' or a pair' if as_pair else ''}, "
+                                  f"got {value!r}") from error
+        if minimum is not None:
+            for part in (normal if as_pair else (normal,)):
+                if surely_below(part, minimum):
+                    raise self.fail(name, f"must be at least {minimum}, got {fmt(part)}")
+        object.__setattr__(self, name, normal)
+        return normal
+
+    def expect_rank(self, shape: Shape, rank: int, what: str = "input") -> None:
+        if len(shape) != rank:
+            layout = {3: "[C, H, W]", 1: "[features]"}.get(rank, f"rank {rank}")
+            raise self.fail(what, f"must have shape {layout}, got {fmt(shape)}")
+
+    # ----- rules (defaults suit element-wise ops) -----------------------------------------------------------
+    def output_shapes(self, inputs: tuple[Shape, ...]) -> tuple[Shape, ...]:
+        return (inputs[0],)
+
+    def params(self, inputs: tuple[Shape, ...]) -> Dim:
+        return 0
+
+    def multiply_adds(self, inputs: tuple[Shape, ...], outputs: tuple[Shape, ...]) -> Dim:
+        return 0
+
+    def elements_read(self, inputs: tuple[Shape, ...], outputs: tuple[Shape, ...]) -> Dim:
+        return sum((numel(s) for s in inputs), 0)
+
+    def elements_written(self, inputs: tuple[Shape, ...], outputs: tuple[Shape, ...]) -> Dim:
+        return sum((numel(s) for s in outputs), 0)
+
+    def receptive_field(self, field: Field, inputs: tuple[Shape, ...]) -> Field:
+        return field
+
+    def attributes(self) -> dict[str, Any]:
+        """Hyper-parameters as a plain dict (for tables and JSON)."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+    def check_arity(self, count: int) -> None:
+        if count < self.min_inputs or (self.max_inputs is not None and count > self.max_inputs):
+            if self.max_inputs == self.min_inputs:
+                wanted = f"exactly {self.min_inputs}"
+            elif self.max_inputs is None:
+                wanted = f"at least {self.min_inputs}"
+            else:
+                wanted = f"{self.min_inputs} to {self.max_inputs}"
+            raise self.fail("inputs", f"takes {wanted} input tensor(s), got {count}")
+
+
+def sliding_output(op: Op, axis: str, size: Dim, kernel: Dim, stride: Dim, padding: Dim,
+                   dilation: Dim = 1, ceil_mode: bool = False) -> Dim:
+    """Output length of a sliding window: ``floor((n + 2p - d(k-1) - 1) / s) + 1`` (ceil with ceil_mode).
+
+    Refuses a window larger than the padded input, as PyTorch does.
+    """
+    span = dilation * (kernel - 1) + 1
+    padded = size + 2 * padding
+    if known(span > padded) is True:
+        raise op.fail("kernel", f"({fmt(span)} with dilation) is larger than the padded input {axis} "
+                                f"{fmt(padded)} (input {fmt(size)}, padding {fmt(padding)})")
+    if ceil_mode:
+        # PyTorch drops a last window that would start in the right padding: with padding at most half the
+        # kernel that is exactly min(ceil((n + 2p - span)/s) + 1, ceil((n + p)/s))
+        return smaller(ceil_div(padded - span, stride) + 1, ceil_div(size + padding, stride))
+    return (padded - span) // stride + 1

@@ -1,0 +1,214 @@
+"""Convolutions: standard, grouped, depthwise, dilated (Conv2d), transposed, deformable.
+
+Convention for all three (``paper`` and ``all`` alike, biases excluded from multiply-adds):
+a convolution costs ``kh * kw * (c_in / groups) * c_out * h_out * w_out`` multiply-adds per image.
+Depthwise is ``groups == c_in``; a dilated kernel costs as many multiply-adds as an undilated one.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..dims import Dim, ceil_div, exact_ratio, fmt, quotient, surely_not_multiple
+from .base import Field, Op, numel, sliding_output
+
+
+def check_groups(op: Op, c_in: Dim) -> None:
+    """Groups must divide both the input and the output channels (PyTorch's rule)."""
+    if surely_not_multiple(c_in, op.groups):
+        raise op.fail("groups", f"must divide input channels, but {fmt(op.groups)} does not divide {fmt(c_in)}")
+    if surely_not_multiple(op.out_channels, op.groups):
+        raise op.fail("groups", f"must divide out_channels, but {fmt(op.groups)} does not divide "
+                                f"{fmt(op.out_channels)}")
+
+
+@dataclass(frozen=True)
+class Conv2d(Op):
+    """2-D convolution on ``[C, H, W]``; in_channels come from the input.
+
+    * output: ``[out_channels, floor((H + 2p - d(k-1) - 1)/s) + 1, same for W]``
+    * params: ``kh*kw*(c_in/g)*c_out`` (+ ``c_out`` with bias)
+    * multiply-adds: ``kh*kw*(c_in/g)*c_out*h_out*w_out`` (counted under ``paper``)
+    * mac: input + output + params
+    """
+
+    out_channels: Any
+    kernel: Any = 1
+    stride: Any = 1
+    padding: Any = 0
+    dilation: Any = 1
+    groups: Any = 1
+    bias: bool = False
+
+    kind = "conv"
+    category = "conv"
+    counted_in_paper = True
+
+    def __post_init__(self):
+        self._normalise("out_channels", self.out_channels)
+        self._normalise("kernel", self.kernel, as_pair=True)
+        self._normalise("stride", self.stride, as_pair=True)
+        self._normalise("padding", self.padding, as_pair=True, minimum=0)
+        self._normalise("dilation", self.dilation, as_pair=True)
+        self._normalise("groups", self.groups)
+        if not isinstance(self.bias, bool):
+            raise self.fail("bias", f"must be true or false, got {self.bias!r}")
+
+    def output_shapes(self, inputs):
+        shape = inputs[0]
+        self.expect_rank(shape, 3)
+        c_in, h, w = shape
+        check_groups(self, c_in)
+        h_out = sliding_output(self, "height", h, self.kernel[0], self.stride[0], self.padding[0], self.dilation[0])
+        w_out = sliding_output(self, "width", w, self.kernel[1], self.stride[1], self.padding[1], self.dilation[1])
+        return ((self.out_channels, h_out, w_out),)
+
+    def weights(self, c_in: Dim) -> Dim:
+        return self.kernel[0] * self.kernel[1] * quotient(c_in, self.groups) * self.out_channels
+
+    def params(self, inputs):
+        return self.weights(inputs[0][0]) + (self.out_channels if self.bias else 0)
+
+    def multiply_adds(self, inputs, outputs):
+        _, h_out, w_out = outputs[0]
+        return self.weights(inputs[0][0]) * h_out * w_out
+
+    def receptive_field(self, field: Field, inputs) -> Field:
+        return field.window(self.kernel, self.stride, self.dilation)
+
+
+@dataclass(frozen=True)
+class ConvTranspose2d(Op):
+    """Transposed convolution ("deconvolution"), as PyTorch's ConvTranspose2d.
+
+    * output: ``(H - 1)*s - 2p + d(k-1) + output_padding + 1``
+    * params: ``c_in*(c_out/g)*kh*kw`` (+ ``c_out`` with bias)
+    * multiply-adds: ``kh*kw*c_in*(c_out/g)*h_in*w_in``: every input element is multiplied into a
+      ``kh*kw*(c_out/g)`` patch (counted under ``paper``; the same count as fvcore and ptflops)
+    * mac: input + output + params
+    """
+
+    out_channels: Any
+    kernel: Any = 1
+    stride: Any = 1
+    padding: Any = 0
+    output_padding: Any = 0
+    dilation: Any = 1
+    groups: Any = 1
+    bias: bool = False
+
+    kind = "conv_transpose"
+    category = "conv"
+    counted_in_paper = True
+
+    def __post_init__(self):
+        self._normalise("out_channels", self.out_channels)
+        self._normalise("kernel", self.kernel, as_pair=True)
+        self._normalise("stride", self.stride, as_pair=True)
+        self._normalise("padding", self.padding, as_pair=True, minimum=0)
+        self._normalise("output_padding", self.output_padding, as_pair=True, minimum=0)
+        self._normalise("dilation", self.dilation, as_pair=True)
+        self._normalise("groups", self.groups)
+        for op_pad, stride, dilation in zip(self.output_padding, self.stride, self.dilation):
+            if isinstance(op_pad, int) and isinstance(stride, int) and isinstance(dilation, int) \
+                    and op_pad >= max(stride, dilation):
+                raise self.fail("output_padding", f"must be smaller than stride or dilation, got "
+                                                  f"{op_pad} with stride {stride} and dilation {dilation}")
+
+    def output_shapes(self, inputs):
+        shape = inputs[0]
+        self.expect_rank(shape, 3)
+        c_in, h, w = shape
+        check_groups(self, c_in)
+        sizes = []
+        for axis, n in ((0, h), (1, w)):
+            out = ((n - 1) * self.stride[axis] - 2 * self.padding[axis]
+                   + self.dilation[axis] * (self.kernel[axis] - 1) + self.output_padding[axis] + 1)
+            if isinstance(out, int) and out < 1:
+                raise self.fail("padding", f"leaves no output: input {'height' if axis == 0 else 'width'} "
+                                           f"{fmt(n)} gives {out}")
+            sizes.append(out)
+        return ((self.out_channels, sizes[0], sizes[1]),)
+
+    def weights(self, c_in: Dim) -> Dim:
+        return c_in * quotient(self.out_channels, self.groups) * self.kernel[0] * self.kernel[1]
+
+    def params(self, inputs):
+        return self.weights(inputs[0][0]) + (self.out_channels if self.bias else 0)
+
+    def multiply_adds(self, inputs, outputs):
+        _, h, w = inputs[0]
+        return self.weights(inputs[0][0]) * h * w
+
+    def receptive_field(self, field: Field, inputs) -> Field:
+        spans = [self.dilation[a] * (self.kernel[a] - 1) + 1 for a in (0, 1)]
+        taps = [ceil_div(spans[a], self.stride[a]) for a in (0, 1)]  # inputs that reach one output
+        return Field(field.size_h + (taps[0] - 1) * field.stride_h, field.size_w + (taps[1] - 1) * field.stride_w,
+                     exact_ratio(field.stride_h, self.stride[0]), exact_ratio(field.stride_w, self.stride[1]))
+
+
+@dataclass(frozen=True)
+class DeformableConv2d(Conv2d):
+    """Deformable convolution (DCN v1): an offset-predicting conv, bilinear sampling, then the conv.
+
+    With ``K = kh*kw`` taps and ``O = 2*K*offset_groups`` offset channels:
+
+    * params: offset conv ``K*c_in*O + O`` (it has a bias) + main conv ``K*(c_in/g)*c_out`` (+ ``c_out``)
+    * multiply-adds (counted under ``paper``, all three are part of the layer):
+      offset conv ``K*c_in*O*h_out*w_out`` + sampling ``4*K*c_in*h_out*w_out`` (a bilinear sample is a
+      weighted sum of 4 neighbours) + main conv ``K*(c_in/g)*c_out*h_out*w_out``
+    * mac: input + output + params, plus the offset tensor written once and read once
+    * receptive field: the nominal sampling grid (learned offsets can reach further)
+    """
+
+    offset_groups: Any = 1
+
+    kind = "deform_conv"
+
+    def __post_init__(self):
+        super().__post_init__()
+        self._normalise("offset_groups", self.offset_groups)
+
+    def output_shapes(self, inputs):
+        (shape,) = super().output_shapes(inputs)
+        if surely_not_multiple(inputs[0][0], self.offset_groups):
+            raise self.fail("offset_groups", f"must divide input channels, but {fmt(self.offset_groups)} does "
+                                             f"not divide {fmt(inputs[0][0])}")
+        return (shape,)
+
+    def _offset_channels(self) -> Dim:
+        return 2 * self.kernel[0] * self.kernel[1] * self.offset_groups
+
+    def params(self, inputs):
+        c_in = inputs[0][0]
+        taps = self.kernel[0] * self.kernel[1]
+        offset = taps * c_in * self._offset_channels() + self._offset_channels()
+        return offset + super().params(inputs)
+
+    def multiply_adds(self, inputs, outputs):
+        c_in = inputs[0][0]
+        _, h_out, w_out = outputs[0]
+        taps = self.kernel[0] * self.kernel[1]
+        offset = taps * c_in * self._offset_channels()
+        sampling = 4 * taps * c_in
+        return (offset + sampling) * h_out * w_out + super().multiply_adds(inputs, outputs)
+
+    def _offset_elements(self, outputs) -> Dim:
+        _, h_out, w_out = outputs[0]
+        return self._offset_channels() * h_out * w_out
+
+    def elements_read(self, inputs, outputs):
+        return numel(inputs[0]) + self._offset_elements(outputs)
+
+    def elements_written(self, inputs, outputs):
+        return numel(outputs[0]) + self._offset_elements(outputs)
+
+
+def depthwise(channels: Dim, kernel: Any = 3, stride: Any = 1, padding: Any = None, multiplier: int = 1,
+              dilation: Any = 1, bias: bool = False) -> Conv2d:
+    """A depthwise Conv2d (``groups = channels``); padding defaults to ``d*(k-1)//2`` ("same" for odd k)."""
+    if padding is None:
+        padding = dilation * (kernel - 1) // 2 if not isinstance(kernel, (tuple, list)) else \
+            tuple(dilation * (k - 1) // 2 for k in kernel)
+    return Conv2d(channels * multiplier, kernel=kernel, stride=stride, padding=padding, dilation=dilation,
+                  groups=channels, bias=bias)
