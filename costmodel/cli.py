@@ -9,7 +9,10 @@ import sys
 import click
 
 from . import __version__
+from .analysis import CONVENTIONS, FUSIONS
 from .errors import CostModelError
+from .render import FORMATS
+from .report import GROUPINGS
 
 
 class _Group(click.Group):
@@ -47,6 +50,42 @@ def _fail(message: str) -> None:
 def main():
     """Analytic cost model of convolutional networks: flops (multiply-adds), params and mac (memory access
     cost), per layer and in total, exact or in closed form."""
+
+
+@main.command(name="list")
+def list_architectures():
+    """The zoo's architectures, their parameters and defaults."""
+    from .zoo import ARCHITECTURES
+
+    width = max(len(name) for name in ARCHITECTURES)
+    for name, entry in ARCHITECTURES.items():
+        parameters = ", ".join(f"{key}={value}" for key, value in entry.defaults.items())
+        click.echo(f"{name.ljust(width)}  {parameters}")
+        click.echo(f"{''.ljust(width)}  {entry.summary} [{entry.source}]")
+
+
+@main.command()
+@click.argument("target")
+@click.option("-s", "--set", "settings", multiple=True, metavar="NAME=VALUE",
+              help="Set a parameter or symbol; a symbol name as VALUE keeps it symbolic.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("--by", type=click.Choice(GROUPINGS), default="layer", show_default=True,
+              help="One row per layer, per stage (the papers' layout) or per op kind.")
+@click.option("--convention", type=click.Choice(CONVENTIONS), default="paper", show_default=True,
+              help="paper: flops of convolutions and fully connected layers only; all: every op.")
+@click.option("--fuse", multiple=True, type=click.Choice(FUSIONS),
+              help="Fold BatchNorm / activations into convolutions, or merge concat+shuffle+split (mac only).")
+def table(target, settings, fmt, by, convention, fuse):
+    """Layer table of TARGET, a zoo name (see 'costmodel list') or a spec file."""
+    from .analysis import analyze
+    from .render import render
+    from .report import table as make_table
+    from .targets import parse_settings, resolve
+
+    built = resolve(target, parse_settings(settings))
+    analysis = analyze(built.graph, convention, fuse)
+    click.echo(render(make_table(analysis, by), fmt, name=built.name, parameters=built.parameters,
+                      convention=convention))
 
 
 @main.command()

@@ -1,0 +1,186 @@
+"""Render a :class:`~costmodel.report.Table` as text, markdown, csv, json or latex.
+
+Text, markdown and latex show human-readable numbers (K, M, G: thousands, millions, billions) and each
+row's share of the totals; csv and json keep exact integers. Symbolic values are printed as sympy writes
+them, which ``sympy.sympify`` reads back.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from fractions import Fraction
+from typing import Any
+
+from .errors import UsageError
+from .report import Table
+
+FORMATS = ("text", "markdown", "csv", "json", "latex")
+_UNITS = ((10**9, "G"), (10**6, "M"), (10**3, "K"))
+COUNTS = ("flops", "params", "mac", "activations")  # shown with K/M/G; other columns as they are
+
+
+def human(value: Any) -> str:
+    """568740352 -> '568.74M'; small ints as they are; Fractions to 2 decimals; symbols as sympy prints."""
+    if isinstance(value, bool) or value is None:
+        return "" if value is None else str(value)
+    if isinstance(value, int):
+        for size, unit in _UNITS:
+            if abs(value) >= size:
+                return f"{value / size:.2f}{unit}"
+        return str(value)
+    if isinstance(value, Fraction):
+        return f"{float(value):.2f}" if value.denominator != 1 else str(value.numerator)
+    if isinstance(value, list):
+        return shape_text(value)
+    return str(value)
+
+
+def shape_text(value: list) -> str:
+    """``[3, 224, 224]``; several shapes side by side."""
+    if value and isinstance(value[0], list):
+        return " ".join(shape_text(v) for v in value)
+    return "[" + ", ".join(str(v) for v in value) + "]"
+
+
+def exact(value: Any) -> Any:
+    """A JSON-ready exact value: ints stay ints, Fractions and symbols become sympy-readable strings."""
+    if isinstance(value, bool) or isinstance(value, int) or isinstance(value, str) or value is None:
+        return value
+    if isinstance(value, float):
+        return value
+    if isinstance(value, Fraction):
+        return value.numerator if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
+    if isinstance(value, (list, tuple)):
+        return [exact(v) for v in value]
+    if getattr(value, "is_Integer", False):
+        return int(value)
+    return str(value)
+
+
+def share(value: Any, total: Any) -> str:
+    """``value`` as a percentage of ``total``, 2 decimals; blank when either is symbolic or not a count."""
+    if not isinstance(value, int) or not isinstance(total, int) or total == 0:
+        return ""
+    return f"{100 * value / total:.2f}%"
+
+
+def _cells(table: Table, human_numbers: bool) -> tuple[list[str], list[list[Any]]]:
+    header = list(table.columns)
+    shares = list(table.share_of)
+    header += [f"{c} %" for c in shares]
+    totals = table.totals.as_dict()
+    body = []
+    for row in table.rows:
+        cells = [_cell(c, row.get(c, ""), human_numbers) for c in table.columns]
+        cells += [share(row.get(c), totals[c]) for c in shares]
+        body.append(cells)
+    total_row = ["total"] + [""] * (len(table.columns) - 1)
+    for c in ("flops", "params", "mac"):
+        if c in table.columns:
+            value = totals[c]
+            total_row[table.columns.index(c)] = human(value) if human_numbers else value
+    total_row += ["100.00%" if isinstance(totals[c], int) and totals[c] else "" for c in shares]
+    body.append(total_row)
+    return header, body
+
+
+def _cell(column: str, value: Any, human_numbers: bool) -> Any:
+    if not human_numbers:
+        return value
+    if column in COUNTS:
+        return human(value)
+    if isinstance(value, list):
+        return shape_text(value)
+    if isinstance(value, Fraction):
+        return human(value)
+    return value
+
+
+def _text(table: Table) -> str:
+    header, body = _cells(table, True)
+    rows = [header] + [[str(c) for c in r] for r in body]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    numeric = [i for i, name in enumerate(header) if name not in ("name", "op", "stage", "layer", "input",
+                                                                    "output", "output size", "kernel")]
+
+    def line(cells):
+        return "  ".join(c.rjust(w) if i in numeric else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+
+    out = [line(header), "  ".join("-" * w for w in widths)]
+    out += [line(r) for r in rows[1:-1]]
+    out += ["  ".join("-" * w for w in widths), line(rows[-1])]
+    return "\n".join(l.rstrip() for l in out)
+
+
+def _markdown(table: Table) -> str:
+    header, body = _cells(table, True)
+    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    out += ["| " + " | ".join(str(c).replace("|", "\\|") for c in r) + " |" for r in body]
+    return "\n".join(out)
+
+
+def _csv(table: Table) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(table.columns)
+    for row in table.rows:
+        writer.writerow([_csv_cell(row.get(c, "")) for c in table.columns])
+    return buffer.getvalue().rstrip("\n")
+
+
+def _csv_cell(value: Any) -> Any:
+    if isinstance(value, list):
+        return "x".join(str(v) for v in value) if not value or not isinstance(value[0], list) \
+            else " ".join("x".join(str(v) for v in part) for part in value)
+    if isinstance(value, Fraction):
+        return f"{float(value):.4f}" if value.denominator != 1 else value.numerator
+    return value
+
+
+def _latex(table: Table) -> str:
+    header, body = _cells(table, True)
+
+    def esc(text: Any) -> str:
+        return str(text).replace("\\", r"\textbackslash{}").replace("_", r"\_").replace("%", r"\%") \
+            .replace("&", r"\&").replace("#", r"\#")
+
+    align = "l" * 2 + "r" * (len(header) - 2)
+    out = [r"\begin{tabular}{" + align + "}", r"\toprule", " & ".join(esc(h) for h in header) + r" \\", r"\midrule"]
+    out += [" & ".join(esc(c) for c in r) + r" \\" for r in body[:-1]]
+    out += [r"\midrule", " & ".join(esc(c) for c in body[-1]) + r" \\", r"\bottomrule", r"\end{tabular}"]
+    return "\n".join(out)
+
+
+def to_json(table: Table, name: str, parameters: dict[str, Any], convention: str) -> str:
+    """The JSON contract of DESIGN.md section 4 (``layers``; ``stages`` or ``ops`` for the other tables)."""
+    if table.title == "layers":
+        keys = ("name", "op", "stage", "input", "output", "flops", "params", "mac", "activations")
+        rows = [{k: exact(row[k]) for k in keys} for row in table.rows]
+        key = "layers"
+    else:
+        rows = [{k: exact(v) for k, v in row.items()} for row in table.rows]
+        key = "stages" if table.title == "stages" else "ops"
+    head = {"name": name, "parameters": {k: _parameter(v) for k, v in parameters.items()},
+            "convention": convention, "totals": {k: exact(v) for k, v in table.totals.as_dict().items()}}
+    lines = ["{"] + [f"  {json.dumps(k)}: {json.dumps(v)}," for k, v in head.items()]
+    lines.append(f"  {json.dumps(key)}: [")
+    lines += [f"    {json.dumps(row)}{',' if i < len(rows) - 1 else ''}" for i, row in enumerate(rows)]
+    lines += ["  ]", "}"]
+    return "\n".join(lines)
+
+
+def _parameter(value: Any) -> Any:
+    if isinstance(value, Fraction):
+        return value.numerator if value.denominator == 1 else float(value)
+    return exact(value)
+
+
+def render(table: Table, fmt: str, *, name: str = "", parameters: dict[str, Any] | None = None,
+           convention: str = "paper") -> str:
+    """``table`` in format ``fmt`` (text, markdown, csv, json, latex)."""
+    if fmt not in FORMATS:
+        raise UsageError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    if fmt == "json":
+        return to_json(table, name, parameters or {}, convention)
+    return {"text": _text, "markdown": _markdown, "csv": _csv, "latex": _latex}[fmt](table)

@@ -1,0 +1,175 @@
+"""Tables of an analysis: one row per layer, per stage (the papers' layout) or per op class.
+
+Rows are plain dicts of exact values (ints, Fractions, sympy expressions); :mod:`costmodel.render` turns
+them into text, markdown, csv, json or latex. Nothing here computes a cost: every number is read from the
+:class:`~costmodel.analysis.Analysis`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .analysis import Analysis, Cost, LayerCost
+from .dims import exact_ratio
+from .errors import UsageError
+
+GROUPINGS = ("layer", "stage", "op")
+
+
+@dataclass(frozen=True)
+class Table:
+    """Rows with their columns, the totals, and what the table is of."""
+
+    title: str
+    columns: tuple[str, ...]
+    rows: tuple[dict[str, Any], ...]
+    totals: Cost
+    share_of: tuple[str, ...] = ()  # columns that also get a share-of-total column
+
+
+def shape_of(shapes: tuple, batch: Any = 1) -> Any:
+    """A node's input/output: one shape as a list (batch prepended when not 1), several as a list of them."""
+    lists = [([batch] if batch != 1 else []) + list(s) for s in shapes]
+    return lists[0] if len(lists) == 1 else lists
+
+
+def op_class(layer: LayerCost) -> str:
+    """The op kinds of MobileNet v1's Table 2: ``conv 1x1``, ``depthwise 3x3``, ``conv 3x3`` (full), ``fc``,
+    then ``pool``, ``element-wise`` and ``data movement`` for what the paper leaves out."""
+    op = layer.op
+    if op.category == "conv":
+        kh, kw = op.kernel
+        c_in = layer.node.input_shapes[0][0]
+        prefix = {"conv_transpose": "transposed conv", "deform_conv": "deformable conv"}.get(op.kind, "conv")
+        if prefix == "conv" and op.groups == c_in and op.groups != 1:
+            return f"depthwise {kh}x{kw}"
+        return f"{prefix} {kh}x{kw}"
+    return {"fc": "fc", "pool": "pool", "elementwise": "element-wise", "movement": "data movement"}.get(
+        op.category, op.category)
+
+
+def _hyper(layer: LayerCost) -> dict[str, Any]:
+    op = layer.op
+    kernel = getattr(op, "kernel", None)
+    stride = getattr(op, "stride", None)
+    return {"kernel": "x".join(map(str, kernel)) if isinstance(kernel, tuple) else "",
+            "stride": (stride[0] if stride[0] == stride[1] else "x".join(map(str, stride)))
+            if isinstance(stride, tuple) else "",
+            "groups": getattr(op, "groups", "") if getattr(op, "groups", 1) != 1 else ""}
+
+
+def by_layer(analysis: Analysis) -> Table:
+    """One row per node: name, op, shapes, kernel/stride/groups, costs, intensity."""
+    batch = analysis.graph.batch
+    rows = []
+    for layer in analysis.layers:
+        row = {"name": layer.name, "op": layer.op.kind, "stage": layer.stage,
+               "input": shape_of(layer.node.input_shapes, batch), "output": shape_of(layer.node.outputs, batch)}
+        row.update(_hyper(layer))
+        row.update(layer.cost.as_dict())
+        row["intensity"] = layer.cost.intensity
+        rows.append(row)
+    columns = ("name", "op", "input", "output", "kernel", "stride", "groups", "flops", "params", "mac",
+               "intensity")
+    return Table("layers", columns, tuple(rows), analysis.totals, ("flops", "params", "mac"))
+
+
+def by_op(analysis: Analysis) -> Table:
+    """Totals and shares per op class (MobileNet v1 Table 2's breakdown)."""
+    groups: dict[str, tuple[Cost, int]] = {}
+    for layer in analysis.layers:
+        key = op_class(layer)
+        cost, count = groups.get(key, (Cost(), 0))
+        groups[key] = (cost + layer.cost, count + 1)
+    rows = [{"op": key, "nodes": count, **cost.as_dict()} for key, (cost, count) in groups.items()]
+    if all(isinstance(row["flops"], int) for row in rows):
+        rows.sort(key=lambda row: -row["flops"])
+    return Table("op kinds", ("op", "nodes", "flops", "params", "mac"), tuple(rows), analysis.totals,
+                 ("flops", "params", "mac"))
+
+
+def by_stage(analysis: Analysis) -> Table:
+    """The papers' layout: layer, output size, kernel, stride, repeat, output channels, costs.
+
+    A stage built of numbered blocks (``stage2.0``, ``stage2.1``…) gives one row per run of consecutive
+    blocks with the same stride and output channels (ShuffleNet's "stride 2, repeat 1" then "stride 1,
+    repeat 3"); a stage of single layers gives one row with the kernel and stride of its first window op.
+    """
+    graph = analysis.graph
+    stages: dict[str, list[LayerCost]] = {}
+    for layer in analysis.layers:
+        stages.setdefault(layer.stage, []).append(layer)
+    first = graph.input.shape
+    rows: list[dict[str, Any]] = [{"layer": "image", "output size": _size(first), "kernel": "", "stride": "",
+                                   "repeat": "", "channels": first[0], "flops": "", "params": "", "mac": ""}]
+    for stage, layers in stages.items():
+        blocks = _blocks(stage, layers)
+        if blocks is None:
+            rows.append(_single_row(stage, layers))
+            continue
+        for index, run in enumerate(_runs(blocks)):
+            cost = sum((l.cost for block in run for l in block), Cost())
+            out = run[0][-1].node.outputs[0]
+            rows.append({"layer": stage if index == 0 else "", "output size": _size(out), "kernel": "",
+                         "stride": _stride(run[0]), "repeat": len(run), "channels": out[0], **_costs(cost)})
+    columns = ("layer", "output size", "kernel", "stride", "repeat", "channels", "flops", "params", "mac")
+    return Table("stages", columns, tuple(rows), analysis.totals, ("flops", "params", "mac"))
+
+
+def _costs(cost: Cost) -> dict[str, Any]:
+    return {"flops": cost.flops, "params": cost.params, "mac": cost.mac}
+
+
+def _size(shape: tuple) -> str:
+    return f"{shape[1]}x{shape[2]}" if len(shape) == 3 else ""
+
+
+def _blocks(stage: str, layers: list[LayerCost]) -> list[list[LayerCost]] | None:
+    """The stage's nodes grouped by block scope (``stage.N.…``), or None when it has no numbered blocks."""
+    blocks: dict[str, list[LayerCost]] = {}
+    for layer in layers:
+        parts = layer.name.split(".")
+        if len(parts) < 3 or parts[0] != stage or not parts[1].isdigit():
+            return None
+        blocks.setdefault(parts[1], []).append(layer)
+    return list(blocks.values())
+
+
+def _stride(block: list[LayerCost]) -> Any:
+    size_in = block[0].node.input_shapes[0]
+    size_out = block[-1].node.outputs[0]
+    if len(size_in) != 3 or len(size_out) != 3:
+        return ""
+    return exact_ratio(size_in[1], size_out[1])
+
+
+def _runs(blocks: list[list[LayerCost]]) -> list[list[list[LayerCost]]]:
+    runs: list[list[list[LayerCost]]] = []
+    for block in blocks:
+        signature = (_stride(block), block[-1].node.outputs[0])
+        if runs and (_stride(runs[-1][0]), runs[-1][0][-1].node.outputs[0]) == signature:
+            runs[-1].append(block)
+        else:
+            runs.append([block])
+    return runs
+
+
+def _single_row(stage: str, layers: list[LayerCost]) -> dict[str, Any]:
+    first = layers[0]
+    if first.op.kind == "global_avg_pool":
+        _, h, w = first.node.input_shapes[0]
+        hyper = {"kernel": f"{h}x{w}", "stride": ""}
+    else:
+        window = next((l for l in layers if isinstance(getattr(l.op, "kernel", None), tuple)), None)
+        hyper = _hyper(window) if window is not None else {"kernel": "", "stride": ""}
+    out = layers[-1].node.outputs[0]
+    cost = sum((l.cost for l in layers), Cost())
+    return {"layer": stage, "output size": _size(out), "kernel": hyper["kernel"], "stride": hyper["stride"],
+            "repeat": 1, "channels": out[0], **_costs(cost)}
+
+
+def table(analysis: Analysis, by: str = "layer") -> Table:
+    """The table of ``analysis`` grouped ``by`` layer, stage or op."""
+    if by not in GROUPINGS:
+        raise UsageError(f"--by must be one of {', '.join(GROUPINGS)}, got {by!r}")
+    return {"layer": by_layer, "stage": by_stage, "op": by_op}[by](analysis)

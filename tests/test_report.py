@@ -1,0 +1,97 @@
+"""Tables and formats: every number read back equals the analysis; stage rows follow the block scopes."""
+import csv
+import io
+import json
+
+import pytest
+import sympy
+
+import costmodel as cm
+from costmodel.render import human, render
+from costmodel.report import op_class, table
+from costmodel.zoo.common import classifier, conv_bn_act
+
+
+def staged_network(resolution=64, width=16):
+    g = cm.Graph("staged", (3, resolution, resolution))
+    with g.stage("conv1"):
+        x = conv_bn_act(g, "conv1", g.input, width, kernel=3, stride=2)
+    with g.scope("stage2"):
+        for i in range(4):
+            with g.scope(str(i)):
+                x = conv_bn_act(g, "dw", x, x.channels, kernel=3, stride=2 if i == 0 else 1, groups=x.channels)
+                x = conv_bn_act(g, "pw", x, 2 * width, kernel=1)
+    classifier(g, x, 10)
+    return g
+
+
+def test_layer_rows_match_the_analysis_and_json_round_trips():
+    result = cm.analyze(staged_network())
+    document = json.loads(render(table(result), "json", name="staged", parameters={"resolution": 64},
+                                 convention="paper"))
+    assert document["totals"] == result.totals.as_dict()
+    assert [row["name"] for row in document["layers"]] == [l.name for l in result.layers]
+    for row, layer in zip(document["layers"], result.layers):
+        assert (row["flops"], row["params"], row["mac"], row["activations"]) == \
+            (layer.flops, layer.params, layer.mac, layer.activations)
+        assert row["output"] == list(layer.node.outputs[0])
+    assert document["layers"][0] == {"name": "conv1", "op": "conv", "stage": "conv1", "input": [3, 64, 64],
+                                     "output": [16, 32, 32], "flops": 9 * 3 * 16 * 32 * 32, "params": 9 * 3 * 16,
+                                     "mac": 3 * 64 * 64 + 16 * 32 * 32 + 9 * 3 * 16, "activations": 16 * 32 * 32}
+
+
+def test_stage_rows_group_blocks_by_stride():
+    rows = table(cm.analyze(staged_network()), "stage").rows
+    assert [(r["layer"], r["output size"], r["stride"], r["repeat"], r["channels"]) for r in rows] == [
+        ("image", "64x64", "", "", 3), ("conv1", "32x32", 2, 1, 16), ("stage2", "16x16", 2, 1, 32),
+        ("", "16x16", 1, 3, 32), ("globalpool", "1x1", "", 1, 32), ("fc", "", "", 1, 10)]
+    costs = sum(r["flops"] for r in rows[1:])
+    assert costs == cm.analyze(staged_network()).totals.flops
+
+
+def test_op_classes_and_shares():
+    result = cm.analyze(staged_network())
+    classes = {op_class(l) for l in result.layers}
+    assert classes == {"conv 3x3", "depthwise 3x3", "conv 1x1", "element-wise", "pool", "data movement", "fc"}
+    rows = table(result, "op").rows
+    assert sum(r["flops"] for r in rows) == result.totals.flops
+    assert [r["flops"] for r in rows] == sorted((r["flops"] for r in rows), reverse=True)
+    text = render(table(result, "op"), "text")
+    shares = [float(line.split()[-3].rstrip("%")) for line in text.splitlines()[2:-2]]
+    assert sum(shares) == pytest.approx(100, abs=0.05)
+
+
+def test_csv_keeps_exact_integers():
+    result = cm.analyze(staged_network())
+    rows = list(csv.DictReader(io.StringIO(render(table(result), "csv"))))
+    assert sum(int(r["flops"]) for r in rows) == result.totals.flops
+    assert rows[0]["output"] == "16x32x32"
+
+
+def test_symbolic_json_is_sympy_readable():
+    r = cm.symbols("r")
+    result = cm.analyze(staged_network(resolution=r))
+    document = json.loads(render(table(result), "json", name="staged", parameters={"resolution": r}))
+    flops = sympy.sympify(document["totals"]["flops"], locals={"r": r})
+    numeric = cm.analyze(staged_network(resolution=96)).totals.flops
+    assert flops.subs(r, 96) == numeric
+    assert document["parameters"] == {"resolution": "r"}
+
+
+@pytest.mark.parametrize("value,text", [(999, "999"), (1000, "1.00K"), (568_740_352, "568.74M"),
+                                        (4_866_000_000, "4.87G")])
+def test_human_numbers(value, text):
+    assert human(value) == text
+
+
+def test_every_format_renders_every_grouping():
+    result = cm.analyze(staged_network(), "all", fuse=["bn"])
+    for by in ("layer", "stage", "op"):
+        for fmt in ("text", "markdown", "csv", "json", "latex"):
+            assert render(table(result, by), fmt, name="staged", parameters={}).strip()
+    latex = render(table(result, "stage"), "latex")
+    assert latex.startswith(r"\begin{tabular}") and latex.endswith(r"\end{tabular}")
+    with pytest.raises(cm.UsageError):
+        render(table(result), "xml")
+    with pytest.raises(cm.UsageError):
+        table(result, "colour")
