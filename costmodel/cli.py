@@ -4,6 +4,7 @@ Bad input of any kind ends in one line on stderr and exit status 2, never a trac
 """
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -37,12 +38,17 @@ class _Group(click.Group):
             sys.exit(done.exit_code)
         except BrokenPipeError:
             sys.exit(0)
+        except Exception as error:  # a bug, not bad input: one line, the traceback only on request
+            if os.environ.get("COSTMODEL_DEBUG"):
+                raise
+            _fail(f"internal error: {type(error).__name__}: {error} (set COSTMODEL_DEBUG=1 for the traceback "
+                  f"and please report it)", status=1)
         sys.exit(0)
 
 
-def _fail(message: str) -> None:
+def _fail(message: str, status: int = 2) -> None:
     click.echo("costmodel: error: " + " ".join(str(message).split()), err=True)
-    sys.exit(2)
+    sys.exit(status)
 
 
 @click.group(cls=_Group, no_args_is_help=True)

@@ -134,7 +134,6 @@ def test_branches_take_the_larger_field():
 
 
 def test_symbolic_field_uses_max_of_branches():
-    import sympy
     k = cm.symbols("k")
     g = cm.Graph("sym", (4, 64, 64))
     a = g.add("a", cm.Conv2d(4, kernel=k), g.input)
