@@ -2,15 +2,17 @@
 
 Per node, with N the batch:
 
-* ``flops``  = N * the op's multiply-adds, if the convention counts that op (``paper``: convolutions and
-  fully connected layers; ``all``: every op), else 0
+* ``flops``  = N * the op's multiply-adds under the convention (``paper``: those of convolutions and fully
+  connected layers; ``all``: every op's)
 * ``params`` = the op's learnable parameters (never scaled by N)
-* ``mac``    = N * (elements read + elements written) + params, or 0 for a node fused away
+* ``mac``    = N * (elements read + elements written) + params, or 0 for a node fused away; a tensor
+  that reaches a node twice (``x + x``) is read once
 * ``activations`` = N * elements of the node's outputs
 * ``intensity`` = flops / mac (multiply-adds per element moved)
 
 Fusion switches change ``mac`` only: ``bn`` folds a BatchNorm into the convolution before it, ``activation``
-an activation into the convolution (or folded BatchNorm) before it, ``shuffle`` merges concat + channel
+an activation into the convolution, fully connected layer, addition or folded BatchNorm before it (as
+inference engines fuse conv-BN-ReLU, FC-ReLU and add-ReLU), ``shuffle`` merges concat + channel
 shuffle + split into the one data movement of the concat (ShuffleNet V2, section 3). A node is folded only
 when it is the sole reader of its producer's output.
 """
@@ -23,7 +25,7 @@ from .dims import exact_ratio
 from .errors import CostModelError, NodeError, UsageError
 from .graph import Graph, Node
 from .ops.base import Field, Op
-from .ops.elementwise import BatchNorm, _Activation
+from .ops.elementwise import Add, BatchNorm, _Activation
 from .ops.movement import ChannelShuffle, Concat, Split
 
 CONVENTIONS = ("paper", "all")
@@ -157,8 +159,11 @@ def analyze(graph: Graph, convention: str = "paper", fuse: Iterable[str] = ()) -
         inputs = node.input_shapes
         try:
             params = op.params(inputs)
-            flops = batch * op.multiply_adds(inputs, node.outputs) if (count_all or op.counted_in_paper) else 0
+            flops = batch * (op.multiply_adds(inputs, node.outputs) if count_all
+                             else op.paper_multiply_adds(inputs, node.outputs))
             moved = op.elements_read(inputs, node.outputs) + op.elements_written(inputs, node.outputs)
+            if len(set(node.inputs)) < len(node.inputs):  # a tensor fed twice is read once
+                moved -= sum((_numel(t.shape) for t in _repeats(node.inputs)), 0)
             activations = batch * sum((_numel(s) for s in node.outputs), 0)
             field = fields_by_node[node.inputs[0].node] if node.inputs else Field.unit()
             for tensor in node.inputs[1:]:
@@ -182,6 +187,16 @@ def analyze(graph: Graph, convention: str = "paper", fuse: Iterable[str] = ()) -
     return Analysis(graph, convention, fuse, tuple(layers), totals)
 
 
+def _repeats(tensors) -> list:
+    """Each tensor as often as it occurs beyond its first time."""
+    seen, repeated = set(), []
+    for tensor in tensors:
+        if tensor in seen:
+            repeated.append(tensor)
+        seen.add(tensor)
+    return repeated
+
+
 def _numel(shape) -> Any:
     result = 1
     for d in shape:
@@ -201,7 +216,8 @@ def _is_fused(node: Node, fuse: frozenset, readers: dict, nodes: dict[str, Node]
     if "bn" in fuse and isinstance(op, BatchNorm):
         return before.category == "conv"
     if "activation" in fuse and isinstance(op, _Activation):
-        return before.category == "conv" or (isinstance(before, BatchNorm) and producer.name in fused)
+        return before.category in ("conv", "fc") or isinstance(before, Add) or \
+            (isinstance(before, BatchNorm) and producer.name in fused)
     if "shuffle" in fuse and isinstance(op, ChannelShuffle):
         return isinstance(before, Concat)
     if "shuffle" in fuse and isinstance(op, Split):

@@ -88,6 +88,29 @@ def test_activation_not_folded_when_conv_output_is_shared():
     assert cm.analyze(g, fuse=["activation"]).layer("relu").mac == 2 * 512
 
 
+def test_activation_folds_into_linear_and_add():
+    g = cm.Graph("fold", (8, 4, 4))
+    x = g.add("conv", cm.Conv2d(8, kernel=1), g.input)
+    s = g.add("sum", cm.Add(), x, g.input)
+    r = g.add("relu", cm.ReLU(), s)
+    f = g.add("flatten", cm.Flatten(), r)
+    y = g.add("fc", cm.Linear(4), f)
+    g.add("fc_relu", cm.ReLU(), y)
+    fused = cm.analyze(g, fuse=["activation"])
+    assert fused.layer("relu").mac == 0 and fused.layer("fc_relu").mac == 0
+    assert cm.analyze(g).layer("fc_relu").mac == 8
+
+
+def test_a_tensor_fed_twice_is_read_once():
+    g = cm.Graph("twice", (8, 4, 4))
+    g.add("double", cm.Add(), g.input, g.input)
+    g.add("cat", cm.Concat(), g.input, g.input, g.input)
+    result = cm.analyze(g, "all")
+    assert result.layer("double").mac == 128 + 128
+    assert result.layer("double").flops == 128
+    assert result.layer("cat").mac == 128 + 3 * 128
+
+
 def test_shuffle_fusion_keeps_one_data_movement():
     g = cm.Graph("v2", (32, 7, 7))
     a, b = g.add("split", cm.Split(2), g.input)

@@ -4,9 +4,9 @@ Every rule works per sample (batch left out) on shapes such as ``(C, H, W)`` or 
 scales by the batch. Cost rules:
 
 * ``params(inputs)``: learnable parameters (weights, biases, BatchNorm gamma and beta).
-* ``multiply_adds(inputs, outputs)``: the op's own multiply-add count. Whether it enters ``flops`` depends
-  on the convention: ``paper`` keeps only ops with ``counted_in_paper`` (convolutions and fully connected
-  layers), ``all`` keeps every op.
+* ``multiply_adds(inputs, outputs)``: the op's multiply-adds under the ``all`` convention;
+  ``paper_multiply_adds`` those under ``paper``, by default all of them for ops ``counted_in_paper``
+  (convolutions and fully connected layers) and none for the others.
 * ``elements_read`` / ``elements_written``: feature-map elements moved, for ``mac`` (ShuffleNet V2's memory
   access cost: inputs, outputs and parameters each counted once).
 * ``receptive_field(field, inputs)``: how the op maps the receptive field and effective stride of its input.
@@ -95,7 +95,12 @@ class Op:
         return 0
 
     def multiply_adds(self, inputs: tuple[Shape, ...], outputs: tuple[Shape, ...]) -> Dim:
+        """Multiply-adds under the ``all`` convention (every arithmetic step of the op)."""
         return 0
+
+    def paper_multiply_adds(self, inputs: tuple[Shape, ...], outputs: tuple[Shape, ...]) -> Dim:
+        """Multiply-adds under the ``paper`` convention: those of weights (convolutions, fully connected)."""
+        return self.multiply_adds(inputs, outputs) if self.counted_in_paper else 0
 
     def elements_read(self, inputs: tuple[Shape, ...], outputs: tuple[Shape, ...]) -> Dim:
         return sum((numel(s) for s in inputs), 0)

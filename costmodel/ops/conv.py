@@ -154,9 +154,9 @@ class DeformableConv2d(Conv2d):
     With ``K = kh*kw`` taps and ``O = 2*K*offset_groups`` offset channels:
 
     * params: offset conv ``K*c_in*O + O`` (it has a bias) + main conv ``K*(c_in/g)*c_out`` (+ ``c_out``)
-    * multiply-adds (counted under ``paper``, all three are part of the layer):
-      offset conv ``K*c_in*O*h_out*w_out`` + sampling ``4*K*c_in*h_out*w_out`` (a bilinear sample is a
-      weighted sum of 4 neighbours) + main conv ``K*(c_in/g)*c_out*h_out*w_out``
+    * multiply-adds under ``paper``: the two convolutions, offset conv ``K*c_in*O*h_out*w_out`` + main conv
+      ``K*(c_in/g)*c_out*h_out*w_out``; under ``all`` also the sampling ``4*K*c_in*h_out*w_out`` (a
+      bilinear sample is a weighted sum of 4 neighbours)
     * mac: input + output + params, plus the offset tensor written once and read once
     * receptive field: the nominal sampling grid (learned offsets can reach further)
     """
@@ -185,13 +185,15 @@ class DeformableConv2d(Conv2d):
         offset = taps * c_in * self._offset_channels() + self._offset_channels()
         return offset + super().params(inputs)
 
-    def multiply_adds(self, inputs, outputs):
-        c_in = inputs[0][0]
+    def paper_multiply_adds(self, inputs, outputs):
         _, h_out, w_out = outputs[0]
-        taps = self.kernel[0] * self.kernel[1]
-        offset = taps * c_in * self._offset_channels()
-        sampling = 4 * taps * c_in
-        return (offset + sampling) * h_out * w_out + super().multiply_adds(inputs, outputs)
+        offset = self.kernel[0] * self.kernel[1] * inputs[0][0] * self._offset_channels()
+        return offset * h_out * w_out + super().multiply_adds(inputs, outputs)
+
+    def multiply_adds(self, inputs, outputs):
+        _, h_out, w_out = outputs[0]
+        sampling = 4 * self.kernel[0] * self.kernel[1] * inputs[0][0]
+        return sampling * h_out * w_out + self.paper_multiply_adds(inputs, outputs)
 
     def _offset_elements(self, outputs) -> Dim:
         _, h_out, w_out = outputs[0]
