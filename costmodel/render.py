@@ -66,21 +66,21 @@ def share(value: Any, total: Any) -> str:
 
 
 def _cells(table: Table, human_numbers: bool) -> tuple[list[str], list[list[Any]]]:
-    header = list(table.columns)
     shares = list(table.share_of)
-    header += [f"{c} %" for c in shares]
+    header = list(table.columns) + [f"{c} %" for c in shares]
     totals = table.totals.as_dict()
+    base = (table.share_base or table.totals).as_dict()
     body = []
-    for row in table.rows:
+    for index, row in enumerate(table.rows):
         cells = [_cell(c, row.get(c, ""), human_numbers) for c in table.columns]
-        cells += [share(row.get(c), totals[c]) for c in shares]
+        shown = table.share_rows[index] if table.share_rows else True
+        cells += [share(row.get(c), base[c]) if shown or c == "mac" else "" for c in shares]
         body.append(cells)
     total_row = ["total"] + [""] * (len(table.columns) - 1)
     for c in ("flops", "params", "mac"):
         if c in table.columns:
-            value = totals[c]
-            total_row[table.columns.index(c)] = human(value) if human_numbers else value
-    total_row += ["100.00%" if isinstance(totals[c], int) and totals[c] else "" for c in shares]
+            total_row[table.columns.index(c)] = human(totals[c]) if human_numbers else totals[c]
+    total_row += [share(base[c], base[c]) for c in shares]
     body.append(total_row)
     return header, body
 
@@ -110,6 +110,8 @@ def _text(table: Table) -> str:
     out = [line(header), "  ".join("-" * w for w in widths)]
     out += [line(r) for r in rows[1:-1]]
     out += ["  ".join("-" * w for w in widths), line(rows[-1])]
+    if table.note:
+        out.append("note: " + table.note)
     return "\n".join(l.rstrip() for l in out)
 
 
@@ -117,6 +119,8 @@ def _markdown(table: Table) -> str:
     header, body = _cells(table, True)
     out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     out += ["| " + " | ".join(str(c).replace("|", "\\|") for c in r) + " |" for r in body]
+    if table.note:
+        out += ["", f"*{table.note}*"]
     return "\n".join(out)
 
 

@@ -25,6 +25,9 @@ class Table:
     rows: tuple[dict[str, Any], ...]
     totals: Cost
     share_of: tuple[str, ...] = ()  # columns that also get a share-of-total column
+    share_base: Cost | None = None  # what shares are taken of, when not the totals
+    share_rows: tuple[bool, ...] = ()  # per row, whether its flops and params shares are shown
+    note: str = ""
 
 
 def shape_of(shapes: tuple, batch: Any = 1) -> Any:
@@ -75,17 +78,28 @@ def by_layer(analysis: Analysis) -> Table:
 
 
 def by_op(analysis: Analysis) -> Table:
-    """Totals and shares per op class (MobileNet v1 Table 2's breakdown)."""
-    groups: dict[str, tuple[Cost, int]] = {}
+    """Totals and shares per op class (MobileNet v1 Table 2's breakdown).
+
+    Under ``paper`` the flops and params shares are taken over convolutions and fully connected layers
+    only, as the paper's Table 2 does (it leaves BatchNorm out); mac shares are always of the total.
+    """
+    groups: dict[str, tuple[Cost, int, bool]] = {}
     for layer in analysis.layers:
         key = op_class(layer)
-        cost, count = groups.get(key, (Cost(), 0))
-        groups[key] = (cost + layer.cost, count + 1)
-    rows = [{"op": key, "nodes": count, **cost.as_dict()} for key, (cost, count) in groups.items()]
-    if all(isinstance(row["flops"], int) for row in rows):
-        rows.sort(key=lambda row: -row["flops"])
-    return Table("op kinds", ("op", "nodes", "flops", "params", "mac"), tuple(rows), analysis.totals,
-                 ("flops", "params", "mac"))
+        cost, count, _ = groups.get(key, (Cost(), 0, False))
+        groups[key] = (cost + layer.cost, count + 1, layer.op.category in ("conv", "fc"))
+    rows = [({"op": key, "nodes": count, **cost.as_dict()}, counted) for key, (cost, count, counted) in groups.items()]
+    if all(isinstance(row["flops"], int) for row, _ in rows):
+        rows.sort(key=lambda pair: -pair[0]["flops"])
+    base, shown = None, ()
+    if analysis.convention == "paper":
+        counted = sum((l.cost for l in analysis.layers if l.op.category in ("conv", "fc")), Cost())
+        base = Cost(counted.flops, counted.params, analysis.totals.mac, analysis.totals.activations)
+        shown = tuple(flag for _, flag in rows)
+    note = ("flops % and params % are shares of the convolutions and fully connected layers, as MobileNet v1's "
+            "Table 2 gives them (BatchNorm parameters left out); mac % is of the whole network") if base else ""
+    return Table("op kinds", ("op", "nodes", "flops", "params", "mac"), tuple(row for row, _ in rows),
+                 analysis.totals, ("flops", "params", "mac"), base, shown, note)
 
 
 def by_stage(analysis: Analysis) -> Table:

@@ -41,19 +41,30 @@ def parse_settings(settings: tuple[str, ...] | list[str]) -> dict[str, str]:
     return parsed
 
 
-def parse_value(name: str, text: str, *, integer: bool = True, word: bool = False) -> Any:
-    """The value of ``-s name=text``: an exact number, a positive symbol, or (``word``) the text itself."""
+def parse_value(name: str, text: str, default: Any = None) -> Any:
+    """The value of ``-s name=text``, typed after the parameter's ``default``.
+
+    A bool parameter takes true/false/yes/no/1/0; a text parameter (``variant``) takes the word; any other
+    takes an exact number (``0.75`` is 3/4) or a symbol name, made a positive symbol (an integer one unless
+    the default is fractional, as a width multiplier is).
+    """
+    if isinstance(default, bool):
+        words = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+        if text.lower() not in words:
+            raise UsageError(f"-s {name}: expected true or false, got {text!r}")
+        return words[text.lower()]
+    if isinstance(default, str):
+        return text
     if _NUMBER.match(text):
         try:
             value = Fraction(text)
         except (ValueError, ZeroDivisionError):
             raise UsageError(f"-s {name}: {text!r} is not a number") from None
         return value.numerator if value.denominator == 1 else value
-    if word:
-        return text
     if _NAME.match(text):
         import sympy
 
+        integer = default is None or isinstance(default, int)
         return sympy.Symbol(text, positive=True, integer=integer or None)
     raise UsageError(f"-s {name}: {text!r} is neither a number nor a symbol name")
 
@@ -69,11 +80,7 @@ def resolve(target: str, settings: dict[str, str]) -> Target:
 
     if target in ARCHITECTURES:
         entry = ARCHITECTURES[target]
-        values = {}
-        for key, text in settings.items():
-            default = entry.defaults.get(key)
-            values[key] = parse_value(key, text, integer=isinstance(default, int) and not isinstance(default, bool),
-                                      word=isinstance(default, str))
+        values = {key: parse_value(key, text, entry.defaults.get(key)) for key, text in settings.items()}
         graph = build(target, **values)
         return Target(target, graph, {**entry.defaults, **values})
     if is_spec_path(target):

@@ -56,9 +56,14 @@ def test_op_classes_and_shares():
     rows = table(result, "op").rows
     assert sum(r["flops"] for r in rows) == result.totals.flops
     assert [r["flops"] for r in rows] == sorted((r["flops"] for r in rows), reverse=True)
-    text = render(table(result, "op"), "text")
-    shares = [float(line.split()[-3].rstrip("%")) for line in text.splitlines()[2:-2]]
+    text = render(table(cm.analyze(staged_network(), "all"), "op"), "text")
+    lines = text.splitlines()
+    shares = [float(line.split()[-3].rstrip("%")) for line in lines[2:lines.index(lines[1], 2)]]
     assert sum(shares) == pytest.approx(100, abs=0.05)
+    paper = render(table(result, "op"), "text").splitlines()
+    assert paper[-1].startswith("note: flops % and params % are shares of the convolutions")
+    element_wise = next(line for line in paper if line.startswith("element-wise"))
+    assert element_wise.split()[-1].endswith("%") and len(element_wise.split()) == 6  # mac share only
 
 
 def test_csv_keeps_exact_integers():

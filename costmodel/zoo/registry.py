@@ -58,6 +58,13 @@ def exact(value: Any) -> Any:
     return value
 
 
+def show(value: Any) -> str:
+    """A parameter value as a user writes it: ``0.7`` for Fraction(7, 10), ``alpha`` for a symbol."""
+    if isinstance(value, Fraction):
+        return str(value.numerator) if value.denominator == 1 else str(float(value))
+    return str(value)
+
+
 def suggest(word: str, options) -> str:
     close = difflib.get_close_matches(word, list(options), n=3)
     return f" (did you mean {', '.join(close)}?)" if close else ""
@@ -79,6 +86,7 @@ def build(name: str, **values: Any) -> Graph:
                              f"are {', '.join(entry.defaults)}")
         allowed = entry.choices.get(key)
         if allowed is not None and exact(value) not in allowed:
-            raise UsageError(f"{name} parameter {key} must be one of {', '.join(map(str, allowed))}, got {value!r}")
+            raise UsageError(f"{name} parameter {key} must be one of {', '.join(map(show, allowed))}, "
+                             f"got {show(value)}")
     params = {key: exact(values.get(key, default)) for key, default in entry.defaults.items()}
     return entry.builder(**params)
