@@ -13,6 +13,8 @@ from ..errors import UsageError
 from ..graph import Graph, Tensor
 from ..ops import BatchNorm, Conv2d, Flatten, GlobalAvgPool, Linear, Op, ReLU
 
+VARIANTS = ("paper", "torchvision")  # where a paper and torchvision's implementation differ
+
 
 def floor(value: Any) -> Any:
     """floor of an exact number (int for numbers, sympy ``floor`` for symbols); ``int()`` truncation for
@@ -65,13 +67,14 @@ def conv_bn_act(g: Graph, name: str, x: Tensor, out_channels: Any, kernel: Any =
     return x
 
 
-def classifier(g: Graph, x: Tensor, classes: Any, pool_stage: str = "globalpool", fc_stage: str = "fc") -> Tensor:
+def classifier(g: Graph, x: Tensor, classes: Any, pool_stage: str = "globalpool", fc_stage: str = "fc",
+               bias: bool = True) -> Tensor:
     """Global average pool (stage ``globalpool``), flatten and the fully connected layer (stage ``fc``)."""
     with g.stage(pool_stage):
         x = g.add("globalpool", GlobalAvgPool(), x)
     with g.stage(fc_stage):
         x = g.add("flatten", Flatten(), x)
-        return g.add("fc", Linear(classes), x)
+        return g.add("fc", Linear(classes, bias=bias), x)
 
 
 def check_resolution(name: str, resolution: Any, multiple: int = 32, minimum: int = 32) -> None:
@@ -88,3 +91,19 @@ def check_positive(name: str, parameter: str, value: Any) -> None:
         return
     if isinstance(value, bool) or not isinstance(value, (int, Fraction)) or known(value <= 0):
         raise UsageError(f"{name} {parameter} must be a positive number, got {value!r}")
+
+
+def check_size(name: str, resolution: Any, minimum: int = 32) -> None:
+    """Refuse a resolution that is not a whole number of pixels at least ``minimum`` (symbols pass)."""
+    if is_symbolic(resolution):
+        return
+    if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < minimum:
+        raise UsageError(f"{name} resolution must be a whole number of pixels, at least {minimum}, "
+                         f"got {resolution!r}")
+
+
+def check_classes(name: str, classes: Any) -> None:
+    """Refuse a class count that is not a positive whole number (symbols pass)."""
+    check_positive(name, "classes", classes)
+    if not is_symbolic(classes) and not isinstance(classes, int):
+        raise UsageError(f"{name} classes must be a whole number, got {classes!r}")
