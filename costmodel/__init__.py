@@ -5,6 +5,7 @@ from .errors import CostModelError, GraphError, NodeError, OpError, SpecError, U
 from .graph import Graph, Node, Tensor
 from .ops import (OPS, Add, AvgPool2d, BatchNorm, ChannelShuffle, Concat, Conv2d, ConvTranspose2d,
                   DeformableConv2d, Flatten, GlobalAvgPool, HardSigmoid, HardSwish, Identity, LeakyReLU, Linear,
+                  LocalResponseNorm,
                   MaxPool2d, MaxUnpool2d, Mul, ReLU, ReLU6, Shift, Sigmoid, Split, Swish, Upsample, depthwise)
 from .symbolic import symbols
 
@@ -14,5 +15,5 @@ __all__ = ["CONVENTIONS", "FUSIONS", "Analysis", "Cost", "LayerCost", "analyze",
            "GraphError", "NodeError", "OpError", "SpecError", "UsageError", "Graph", "Node", "Tensor", "OPS",
            "Add", "AvgPool2d", "BatchNorm", "ChannelShuffle", "Concat", "Conv2d", "ConvTranspose2d",
            "DeformableConv2d", "Flatten", "GlobalAvgPool", "HardSigmoid", "HardSwish", "Identity", "LeakyReLU",
-           "Linear", "MaxPool2d", "MaxUnpool2d", "Mul", "ReLU", "ReLU6", "Shift", "Sigmoid", "Split", "Swish",
+           "Linear", "LocalResponseNorm", "MaxPool2d", "MaxUnpool2d", "Mul", "ReLU", "ReLU6", "Shift", "Sigmoid", "Split", "Swish",
            "Upsample", "depthwise", "symbols"]

@@ -25,7 +25,7 @@ from .dims import exact_ratio
 from .errors import CostModelError, NodeError, UsageError
 from .graph import Graph, Node
 from .ops.base import Field, Op
-from .ops.elementwise import Add, BatchNorm, _Activation
+from .ops.elementwise import Add, BatchNorm, LocalResponseNorm, _Activation
 from .ops.movement import ChannelShuffle, Concat, Split
 
 CONVENTIONS = ("paper", "all")
@@ -215,7 +215,7 @@ def _is_fused(node: Node, fuse: frozenset, readers: dict, nodes: dict[str, Node]
     op, before = node.op, producer.op
     if "bn" in fuse and isinstance(op, BatchNorm):
         return before.category == "conv"
-    if "activation" in fuse and isinstance(op, _Activation):
+    if "activation" in fuse and isinstance(op, _Activation) and not isinstance(op, LocalResponseNorm):
         return before.category in ("conv", "fc") or isinstance(before, Add) or \
             (isinstance(before, BatchNorm) and producer.name in fused)
     if "shuffle" in fuse and isinstance(op, ChannelShuffle):

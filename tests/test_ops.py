@@ -206,3 +206,11 @@ def test_intensity_is_exact():
     from fractions import Fraction
     assert cost.intensity == Fraction(51380224, 819200)
     assert run((8, 4, 4), cm.Identity())[1].intensity == 0
+
+
+def test_local_response_norm():
+    _, paper = run((96, 55, 55), cm.LocalResponseNorm(5))
+    _, every = run((96, 55, 55), cm.LocalResponseNorm(5), "all")
+    n = 96 * 55 * 55
+    assert paper == cm.Cost(0, 0, 2 * n, n)
+    assert every.flops == 7 * n

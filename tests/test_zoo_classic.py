@@ -262,3 +262,12 @@ def test_bad_arguments(name, params, words):
 def test_too_small_for_the_network_is_refused():
     with pytest.raises(CostModelError):
         build("alexnet", resolution=32)
+
+
+def test_paper_alexnet_lrn_moves_its_feature_maps():
+    """Krizhevsky et al. 2012, section 3.3: LRN after conv1 (96x55x55) and conv2 (256x27x27)."""
+    result = analyze(build("alexnet"))
+    lrn = [layer for layer in result.layers if layer.op.kind == "lrn"]
+    assert [layer.name for layer in lrn] == ["conv1_lrn", "conv2_lrn"]
+    assert sum(layer.mac for layer in lrn) == 2 * (96 * 55 * 55 + 256 * 27 * 27)
+    assert sum(layer.flops for layer in lrn) == 0

@@ -5,9 +5,11 @@ None is counted in ``flops`` under ``paper``. Under ``all``:
 * BatchNorm (unfolded): 2 per element (scale and shift);
 * ReLU, ReLU6, LeakyReLU, Sigmoid, HardSigmoid: 1 per output element;
 * Swish (``x * sigmoid(x)``) and HardSwish (``x * relu6(x + 3) / 6``): 2 per output element;
+* LocalResponseNorm over ``size`` channels: ``size + 2`` per output element;
 * Add: 1 per output element for each input beyond the first; Mul likewise.
 
 mac is the input(s) read plus the output written, plus BatchNorm's ``2C`` parameters.
+LocalResponseNorm is not an activation, but it is costed like one (and never folded into a convolution).
 """
 from __future__ import annotations
 
@@ -100,6 +102,23 @@ class HardSwish(_Activation):
 
     kind = "hard_swish"
     per_element = 2
+
+
+@dataclass(frozen=True)
+class LocalResponseNorm(_Activation):
+    """AlexNet's normalisation across ``size`` neighbouring channels,
+    ``x / (k + alpha/size * sum of squares)^beta``; no parameters; ``all``: ``size + 2`` per element (the
+    windowed sum of squares, the scale-and-power, the division)."""
+
+    size: Any = 5
+    kind = "lrn"
+
+    def __post_init__(self):
+        self._normalise("size", self.size)
+
+    @property
+    def per_element(self):
+        return self.size + 2
 
 
 def broadcast(op: Op, shapes: tuple) -> tuple:

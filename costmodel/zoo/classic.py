@@ -20,17 +20,20 @@ from typing import Any
 from ..dims import is_symbolic
 from ..errors import UsageError
 from ..graph import Graph, Tensor
-from ..ops import AvgPool2d, Conv2d, Flatten, Linear, MaxPool2d, ReLU
+from ..ops import AvgPool2d, Conv2d, Flatten, Linear, LocalResponseNorm, MaxPool2d, ReLU
 from .registry import register
 from .common import VARIANTS, check_classes, check_size
 
 
-def layer(g: Graph, name: str, x: Tensor, op, relu: bool = True) -> Tensor:
-    """One row of the paper's table: the node ``name`` (and ``name_relu``), reported under stage ``name``."""
+def layer(g: Graph, name: str, x: Tensor, op, relu: bool = True, lrn: bool = False) -> Tensor:
+    """One row of the paper's table: the node ``name`` (then ``name_relu`` and ``name_lrn``), under stage
+    ``name``."""
     with g.stage(name):
         x = g.add(name, op, x)
         if relu:
             x = g.add(f"{name}_relu", ReLU(), x)
+        if lrn:
+            x = g.add(f"{name}_lrn", LocalResponseNorm(5), x)
     return x
 
 
@@ -84,9 +87,9 @@ def alexnet(resolution, classes, variant) -> Graph:
 
     ``paper`` (Krizhevsky et al. 2012, section 3.5): conv1 96 11x11/4, conv2 256 5x5 in 2 groups, conv3 384
     3x3, conv4 384 3x3 in 2 groups, conv5 256 3x3 in 2 groups, 3x3/2 overlapping max pools after conv1, conv2
-    and conv5, fc6 and fc7 4096, fc8 1000. The local response normalisation after conv1 and conv2 has no
-    parameters and no multiply-adds under ``paper`` and is left out (so its memory traffic is missing from
-    ``mac``). The paper's 224x224 input cannot give its 55x55 conv1 map without padding: conv1 is padded by 2
+    and conv5, fc6 and fc7 4096, fc8 1000; local response normalisation (size 5) after the ReLUs of conv1 and
+    conv2 (section 3.3; no parameters, no multiply-adds under ``paper``, its memory traffic in ``mac``). The
+    paper's 224x224 input cannot give its 55x55 conv1 map without padding: conv1 is padded by 2
     here, as torchvision does (Caffe's equivalent is a 227x227 input, unpadded; same multiply-adds).
     ``torchvision``: ``torchvision.models.alexnet``, no groups, 64-192-384-256-256.
     """
@@ -100,7 +103,7 @@ def alexnet(resolution, classes, variant) -> Graph:
         else:
             name, out, kernel, stride, padding, groups = row
             x = layer(g, name, x, Conv2d(out, kernel=kernel, stride=stride, padding=padding, groups=groups,
-                                         bias=True))
+                                         bias=True), lrn=variant == "paper" and name in ("conv1", "conv2"))
     x = fixed_map(g, "alexnet", x, 6, variant == "torchvision", resolution)
     head(g, x, classes)
     return g
