@@ -15,6 +15,7 @@ from .errors import UsageError
 from .graph import Graph
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_SYMBOL = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")  # no leading underscore: our JSON is read back by sympify
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?(/\d+)?$")
 
 
@@ -61,12 +62,13 @@ def parse_value(name: str, text: str, default: Any = None) -> Any:
         except (ValueError, ZeroDivisionError):
             raise UsageError(f"-s {name}: {text!r} is not a number") from None
         return value.numerator if value.denominator == 1 else value
-    if _NAME.match(text):
+    if _SYMBOL.match(text):
         import sympy
 
         integer = default is None or isinstance(default, int)
         return sympy.Symbol(text, positive=True, integer=integer or None)
-    raise UsageError(f"-s {name}: {text!r} is neither a number nor a symbol name")
+    raise UsageError(f"-s {name}: {text!r} is neither a number nor a symbol name (a letter, then letters, "
+                     f"digits or _)")
 
 
 def is_spec_path(target: str) -> bool:
