@@ -11,6 +11,7 @@ from typing import Any
 from ..dims import fmt, is_symbolic, known
 from ..errors import UsageError
 from ..graph import Graph, Tensor
+from .registry import show
 from ..ops import BatchNorm, Conv2d, Flatten, GlobalAvgPool, Linear, Op, ReLU
 
 VARIANTS = ("paper", "torchvision")  # where a paper and torchvision's implementation differ
@@ -90,7 +91,7 @@ def check_positive(name: str, parameter: str, value: Any) -> None:
     if is_symbolic(value):
         return
     if isinstance(value, bool) or not isinstance(value, (int, Fraction)) or known(value <= 0):
-        raise UsageError(f"{name} {parameter} must be a positive number, got {value!r}")
+        raise UsageError(f"{name} {parameter} must be a positive number, got {show(value)}")
 
 
 def check_size(name: str, resolution: Any, minimum: int = 32) -> None:
