@@ -89,10 +89,9 @@ def resolve(target: str, settings: dict[str, str]) -> Target:
         path = Path(target)
         if not path.is_file():
             raise UsageError(f"no spec file {target!r}")
-        from .spec import load_spec
+        from .spec import load_spec, spec_symbols
 
-        values = {key: parse_value(key, text) for key, text in settings.items()}
-        graph = load_spec(path, values)
-        return Target(graph.name, graph, values)
+        graph = load_spec(path, dict(settings))  # the spec's own safe parser reads the texts
+        return Target(graph.name, graph, spec_symbols(path, dict(settings)))
     raise UsageError(f"unknown architecture {target!r}{suggest(target, ARCHITECTURES)} and no spec file of "
                      f"that name; 'costmodel list' shows the architectures")

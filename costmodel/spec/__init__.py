@@ -1,0 +1,105 @@
+"""Hand-written YAML layer specs -> :class:`~costmodel.graph.Graph`, safely, with exact errors.
+
+    from costmodel.spec import load_spec
+    graph = load_spec("net.yaml", {"c1": 128})        # values override the symbols' defaults
+
+The format is documented in ``docs/spec.md``; the examples shipped in ``costmodel/examples/`` show it.
+Nothing in a spec is executed: YAML is read as plain data (:mod:`.yamltree`) and expressions are
+computed by our own walker over a whitelisted syntax tree (:mod:`.expressions`).
+
+Every mistake raises :class:`~costmodel.errors.SpecError`, whose text is one line
+``FILE:LINE:COL: what is wrong (values seen)``; no other exception escapes. The stages:
+:mod:`.yamltree` (YAML -> located tree) -> :mod:`.document` and :mod:`.entries` (structure, names,
+references) -> :mod:`.builder` (values, shapes, the graph).
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ..errors import SpecError
+from ..graph import Graph
+from . import limits
+from .builder import build_graph
+from .document import read_document
+from .problem import Problem
+from .values import resolve_symbols
+from .yamltree import read_tree
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def load_spec(path_or_text: Any, values: Mapping[str, Any] | None = None, *, filename: str | None = None) -> Graph:
+    """Read a spec and build its graph.
+
+    ``path_or_text``: a path (``str`` without a line break, or ``os.PathLike``), or the spec's text (a
+    ``str`` holding at least one line break, or ``bytes`` of UTF-8). ``values`` maps declared symbol names to ints, Fractions,
+    floats (read as exact decimals), sympy expressions, or text (an expression whose names become new
+    symbols: ``"alpha"``); symbols without value take their default or stay symbolic. ``filename`` names
+    the spec in error messages (default: the path, or ``<spec>`` for text).
+
+    Raises :class:`~costmodel.errors.SpecError` for every mistake, and nothing else.
+    """
+    return _guarded(path_or_text, values, filename, lambda document, _: build_graph(document, values))
+
+
+def spec_symbols(path_or_text: Any, values: Mapping[str, Any] | None = None, *,
+                 filename: str | None = None) -> dict:
+    """The declared symbols of a spec and the values they take with ``values`` (see :func:`load_spec`):
+    ints or Fractions, sympy expressions, or sympy symbols for those left without value."""
+    return _guarded(path_or_text, values, filename,
+                    lambda document, root: resolve_symbols(document.symbols, values,
+                                                           root.key("symbols") if "symbols" in root.entries else root))
+
+
+def _guarded(path_or_text: Any, values: Any, filename: str | None, then) -> Any:
+    text, shown, stem = _source(path_or_text, filename)
+    if values is not None and not isinstance(values, Mapping):
+        raise SpecError(f"values must map symbol names to values, got {type(values).__name__}", shown)
+    try:
+        root = read_tree(text)
+        document = read_document(root, stem)
+        return then(document, root)
+    except Problem as problem:
+        raise SpecError(problem.message, shown, problem.line, problem.col) from None
+    except (ArithmeticError, AttributeError, IndexError, KeyError, TypeError, ValueError, RecursionError) as error:
+        # a safety net: every mistake should have met a check above; say so plainly if one did not
+        raise SpecError(f"internal error while reading the spec ({type(error).__name__}: "
+                        f"{' '.join(str(error).split())}); please report it", shown) from None
+
+
+def _source(path_or_text: Any, filename: str | None) -> tuple[str, str, str]:
+    """(text, name for messages, default graph name) of a path or a spec text."""
+    if isinstance(path_or_text, bytes):
+        return _decode(path_or_text, filename or "<spec>"), filename or "<spec>", \
+            Path(filename).stem if filename else "spec"
+    if isinstance(path_or_text, str) and "\n" in path_or_text:
+        return path_or_text, filename or "<spec>", Path(filename).stem if filename else "spec"
+    if not isinstance(path_or_text, (str, os.PathLike)):
+        raise SpecError(f"load_spec takes a path or the text of a spec, got {type(path_or_text).__name__}",
+                        filename or "<spec>")
+    path = Path(path_or_text)
+    shown = filename or str(path_or_text)
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(4 * limits.MAX_SPEC_CHARS + 1)
+    except OSError as error:
+        raise SpecError(f"cannot read the spec file ({error.strerror or error})", shown) from None
+    if len(data) > 4 * limits.MAX_SPEC_CHARS:
+        raise SpecError(f"the spec file is larger than the limit of {limits.MAX_SPEC_CHARS} characters", shown)
+    return _decode(data, shown), shown, path.stem
+
+
+def _decode(data: bytes, shown: str) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        col = len(data[data.rfind(b"\n", 0, error.start) + 1:error.start].decode("utf-8", "replace")) + 1
+        raise SpecError(f"the spec is not UTF-8 text: byte 0x{data[error.start]:02x} cannot be read", shown,
+                        line, col) from None
+
+
+__all__ = ["EXAMPLES", "limits", "load_spec", "spec_symbols"]

@@ -1,0 +1,297 @@
+"""Build the :class:`~costmodel.graph.Graph` of a checked :class:`~.document.Document`.
+
+Layers are added in order. A layer without ``from`` reads the output of the layer before it in its scope
+(the scope's input for the first); ``from`` names ids of the same scope, ``input``, or ``id.N`` for output
+N of a multi-output op. A block instance opens a scope named by its id (and ``id.i`` for instance i when
+it has ``repeat``), so nodes read ``stage2.0.conv1``; its output is the block's ``output:`` or its last
+layer. ``stage:`` reports the layers under a label; ``when:`` leaves an entry out when false.
+
+Every error of the library (an op's rule, a shape mismatch) is re-raised at the layer that caused it, with
+the node's name; output sizes and the number of layers are held to the limits.
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from typing import Any
+
+from ..dims import fmt
+from ..errors import CostModelError, NodeError
+from ..graph import Graph, Tensor
+from .arithmetic import is_number
+from .document import Block, Document
+from .entries import Group, Instance, OpLayer, Reference
+from .expressions import ExpressionError, parse_expression
+from .limits import MAX_DIMENSION, MAX_LAYERS, MAX_REPEAT
+from .problem import Problem, at, quote
+from .values import (
+    LIMIT_TEXT,
+    LayerNames,
+    positive,
+    resolve_symbols,
+    scalar_value,
+    size_value,
+    truth_value,
+)
+from .yamltree import Scalar, Sequence, Value
+
+
+@dataclasses.dataclass
+class Scope:
+    """The running state of one list of layers: its names, its input, what its layers produced."""
+
+    names: dict
+    input: Tensor
+    produced: dict = dataclasses.field(default_factory=dict)  # id -> Tensor, or tuple for multi-output
+    last: tuple | None = None  # (output, entry) of the last layer added
+
+
+def build_graph(document: Document, values: dict | None) -> Graph:
+    symbols = resolve_symbols(document.symbols, values, document.root.key("symbols")
+                              if "symbols" in document.root.entries else document.root)
+    shape = tuple(positive(size_value(item, symbols, "input size"), item, symbols, "input size")
+                  for item in document.input.items)
+    batch = 1
+    if document.batch is not None:
+        batch = positive(size_value(document.batch, symbols, "batch"), document.batch, symbols, "batch")
+    try:
+        graph = Graph(document.name, shape, batch=batch)
+    except CostModelError as error:
+        raise at(document.input, str(error)) from None
+    builder = _Builder(document, graph, symbols)
+    builder.run(document.entries, Scope(dict(symbols), graph.input))
+    return graph
+
+
+class _Builder:
+    def __init__(self, document: Document, graph: Graph, symbols: dict):
+        self.blocks = document.blocks
+        self.symbols = symbols
+        self.graph = graph
+        self.prefix: list = []
+
+    @contextmanager
+    def scoped(self, name: str) -> Iterator[None]:
+        with self.graph.scope(name):
+            self.prefix.append(name)
+            try:
+                yield
+            finally:
+                self.prefix.pop()
+
+    def staged(self, stage: Scalar | None, stack: ExitStack) -> None:
+        if stage is not None:
+            stack.enter_context(self.graph.stage(stage.text))
+
+    def run(self, entries: list, scope: Scope) -> None:
+        for entry in entries:
+            if entry.when is not None:
+                names = LayerNames(scope.names, lambda entry=entry: self.inputs(entry, scope))
+                if not truth_value(entry.when, names, "when"):
+                    continue
+            if not isinstance(entry, Group) and entry.name in scope.produced:
+                raise at(entry.node, f"id {quote(entry.name)} is built twice: the when: of its alternatives are "
+                                     f"both true here")
+            with ExitStack() as stack:
+                self.staged(entry.stage, stack)
+                if isinstance(entry, Group):
+                    self.run(entry.entries, scope)
+                elif isinstance(entry, OpLayer):
+                    self.add_op(entry, scope)
+                else:
+                    self.instantiate(entry, scope)
+
+    # ----- inputs ---------------------------------------------------------------------------------------------
+    def inputs(self, entry: Any, scope: Scope) -> list:
+        """The tensors an op layer or block instance reads."""
+        if isinstance(entry, Group) or entry.sources is None:
+            if scope.last is None:
+                return [scope.input]
+            output, before = scope.last
+            if isinstance(output, tuple):
+                choices = " or ".join(f"{before.name}.{i}" for i in range(len(output)))
+                raise at(entry.node, f"{entry.name} reads the layer before it, {before.name} ({before.kind}), "
+                                     f"which has {len(output)} outputs: say which with from: {choices}")
+            return [output]
+        return [self.tensor(reference, scope, entry.name) for reference in entry.sources]
+
+    def tensor(self, reference: Reference, scope: Scope, reader: str) -> Tensor:
+        if reference.name == "input":
+            return scope.input
+        if reference.name not in scope.produced:
+            raise at(reference.node, f"{reader} reads {quote(reference.name)}, which its when: leaves out here")
+        output = scope.produced[reference.name]
+        if isinstance(output, tuple):
+            if reference.index is None:
+                choices = " or ".join(f"{reference.name}.{i}" for i in range(len(output)))
+                raise at(reference.node, f"{quote(reference.name)} has {len(output)} outputs: refer to {choices}")
+            if reference.index >= len(output):
+                raise at(reference.node, f"{quote(reference.name)} has {len(output)} outputs, {reference.name}.0 "
+                                         f"to {reference.name}.{len(output) - 1}: there is no "
+                                         f"{reference.name}.{reference.index}")
+            return output[reference.index]
+        if reference.index is not None:
+            raise at(reference.node, f"{quote(reference.name)} has a single output: refer to it as "
+                                     f"{reference.name}, without .{reference.index}")
+        return output
+
+    @staticmethod
+    def produce(entry: Any, output: Any, scope: Scope) -> None:
+        scope.produced[entry.name] = output
+        scope.last = (output, entry)
+
+    # ----- op layers ----------------------------------------------------------------------------------------
+    def add_op(self, entry: OpLayer, scope: Scope) -> None:
+        names = LayerNames(scope.names, lambda: self.inputs(entry, scope))
+        full = ".".join([*self.prefix, entry.name])
+        op_name = entry.op_class.__name__
+        arguments = {}
+        for field in dataclasses.fields(entry.op_class):
+            if field.name in entry.settings:
+                arguments[field.name] = setting(field, entry.settings[field.name][1], names, field.name)
+        try:
+            op = entry.op_class(**arguments)
+        except CostModelError as error:
+            where = entry.settings.get(getattr(error, "parameter", None), (None, entry.node))[1]
+            raise at(where, str(NodeError(full, op_name, error))) from None
+        except (TypeError, ValueError) as error:
+            raise at(entry.node, f"node {quote(full)} ({op_name}): {error}") from None
+        tensors = self.inputs(entry, scope)
+        if len(self.graph) >= MAX_LAYERS:
+            raise at(entry.node, f"the spec expands to more than {MAX_LAYERS} layers, the limit")
+        try:
+            output = self.graph.add(entry.name, op, *tensors)
+        except CostModelError as error:
+            raise at(self.culprit(entry, error), str(error)) from None
+        for shape in self.graph.nodes[-1].outputs:
+            if any(is_number(d) and d > MAX_DIMENSION for d in shape):
+                raise at(entry.node, f"node {quote(full)} ({op_name}): output {fmt(shape)} is above the limit of "
+                                     f"{LIMIT_TEXT} on sizes")
+        self.produce(entry, output, scope)
+
+    @staticmethod
+    def culprit(entry: OpLayer, error: CostModelError) -> Value:
+        """Where a library error points: the hyper-parameter it names, ``from`` for inputs, else the layer."""
+        parameter = getattr(getattr(error, "cause", None), "parameter", None)
+        if parameter in entry.settings:
+            return entry.settings[parameter][1]
+        if parameter == "inputs" and entry.node.get("from") is not None:
+            return entry.node.get("from")
+        return entry.node
+
+    # ----- block instances ----------------------------------------------------------------------------------
+    def instantiate(self, entry: Instance, scope: Scope) -> None:
+        block = self.blocks[entry.block]
+        tensors = self.inputs(entry, scope)
+        if len(tensors) != 1:
+            raise at(entry.node.get("from"), f"a block instance reads one tensor, got {len(tensors)} in from:")
+        count = 1
+        if entry.repeat is not None:
+            count = size_value(entry.repeat, scope.names, "repeat")
+            if not isinstance(count, int):
+                raise at(entry.repeat, f"repeat must be a number, but {quote(entry.repeat.text)} depends on "
+                                       f"symbols without values")
+            if not 1 <= count <= MAX_REPEAT:
+                raise at(entry.repeat, f"repeat must be from 1 to {MAX_REPEAT}, got {count}")
+        for index, (key, _) in entry.overrides.items():
+            if index >= count:
+                raise at(key, f"overrides: there is no instance {index}; repeat is {count} (instances 0 to "
+                              f"{count - 1})")
+        x = tensors[0]
+        with self.scoped(entry.name):
+            before = len(self.graph)
+            for index in range(count):
+                if index == 1:
+                    each = len(self.graph) - before
+                    if len(self.graph) + each * (count - 1) > MAX_LAYERS:
+                        raise at(entry.repeat, f"repeat {count} of block {block.name} ({each} layers each) would "
+                                               f"make more than {MAX_LAYERS} layers, the limit")
+                with ExitStack() as stack:
+                    if entry.repeat is not None:
+                        stack.enter_context(self.scoped(str(index)))
+                    try:
+                        x = self.run_block(block, entry, index, x, scope)
+                    except Problem as problem:
+                        where = ".".join(self.prefix)
+                        if f"'{where}." not in problem.message and not problem.placed:
+                            problem.message += f" (in {where}, an instance of block {block.name})"
+                        problem.placed = True
+                        raise
+        self.produce(entry, x, scope)
+
+    def run_block(self, block: Block, entry: Instance, index: int, x: Tensor, caller: Scope) -> Tensor:
+        caller_names = LayerNames(caller.names, lambda: [x])
+        names = dict(self.symbols)  # a block sees the symbols and its own parameters
+        overrides = entry.overrides.get(index, (None, {}))[1]
+        for parameter in block.parameters:
+            given = overrides.get(parameter.name) or entry.args.get(parameter.name)
+            if given is not None:
+                value = scalar_value(given[1], caller_names, f"argument {parameter.name}")
+            elif parameter.default is not None:
+                value = scalar_value(parameter.default, LayerNames(names, lambda: [x]),
+                                     f"parameter {parameter.name} of block {block.name}")
+            else:
+                which = f" (instance {index})" if entry.repeat is not None else ""
+                raise at(entry.node, f"block {block.name} needs argument {parameter.name}{which}; give it in args:")
+            names[parameter.name] = value
+        inner = Scope(names, x)
+        self.run(block.entries, inner)
+        if block.output is not None:
+            output = self.tensor(block.output, inner, f"output of block {block.name}")
+        elif inner.last is not None:
+            output = inner.last[0]
+            if isinstance(output, tuple):
+                raise at(block.node, f"block {block.name} ends with {inner.last[1].name}, which has {len(output)} "
+                                     f"outputs; name one with output:")
+        else:
+            output = x
+        return output
+
+
+
+def setting(field: dataclasses.Field, node: Value, names: LayerNames, what: str) -> Any:
+    """A hyper-parameter's value for the op, by the field's annotation and default: ``bool`` takes true/false
+    (or an expression worth 1 or 0), ``str`` takes text as written, a float default (``negative_slope``)
+    takes any number; every other field is a size: a whole number, an expression, a list of them, or null."""
+    annotation = str(field.type)
+    if re.search(r"\bbool\b", annotation):
+        if isinstance(node, Scalar) and isinstance(node.value, bool):
+            return node.value
+        if not isinstance(node, Scalar) or not _is_expression(node):
+            raise at(node, f"{what} must be true or false, got {node.describe()}")
+        value = scalar_value(node, names, what)
+        if value not in (0, 1):
+            raise at(node, f"{what} must be true or false (1 or 0), but {quote(node.text)} = {value}")
+        return bool(value)
+    if re.search(r"\bstr\b", annotation):
+        if not (isinstance(node, Scalar) and isinstance(node.value, str)):
+            raise at(node, f"{what} must be text, got {node.describe()}")
+        return node.value
+    if isinstance(field.default, float):  # a real-valued setting such as negative_slope
+        value = scalar_value(node, names, what)
+        if not is_number(value):
+            raise at(node, f"{what} must be a number, got {value}")
+        return float(value)
+    if isinstance(node, Scalar) and node.value is None:
+        return None
+    if isinstance(node, Sequence):
+        if not all(isinstance(item, Scalar) for item in node.items):
+            raise at(node, f"{what} must be a list of numbers or expressions")
+        return tuple(size_value(item, names, what) for item in node.items)
+    if not isinstance(node, Scalar):
+        raise at(node, f"{what} must be a number, an expression or a list of them, got {node.describe()}")
+    return size_value(node, names, what)
+
+
+
+def _is_expression(node: Scalar) -> bool:
+    """Whether a scalar reads as a number or an expression."""
+    if not isinstance(node.value, str):
+        return node.value is not None
+    try:
+        parse_expression(node.value)
+    except ExpressionError:
+        return False
+    return True

@@ -1,0 +1,196 @@
+"""From YAML scalars and caller values to exact values: numbers, expressions, sizes and symbols.
+
+* A scalar is a number (``3``, ``0.75`` read exactly as 3/4) or an expression (text); see
+  :mod:`.expressions`. Errors point into the expression where they can, with the values of its names.
+* A *size* (input dimensions, batch, hyper-parameters such as ``out_channels`` or ``kernel``, ``repeat``)
+  must come out a whole number (or a symbolic expression) no larger than :data:`~.limits.MAX_DIMENSION`.
+* Symbols take, in this order: the caller's value, their default, or stay symbolic: a sympy
+  ``Symbol(name, positive=True, integer=True)`` (``integer: false`` drops ``integer``). A value given as
+  text is an expression whose names are new symbols (``"alpha"`` keeps a width symbolic as ``alpha``).
+"""
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Callable
+from collections.abc import Mapping as MappingType
+from fractions import Fraction
+from typing import Any
+
+from . import arithmetic
+from .arithmetic import ArithmeticProblem, is_number
+from .expressions import (
+    ExpressionError,
+    evaluate,
+    parse_expression,
+    suggest,
+    values_seen,
+)
+from .limits import MAX_DIMENSION
+from .problem import Problem, at, quote
+from .yamltree import Scalar, Value
+
+LIMIT_TEXT = f"2**{MAX_DIMENSION.bit_length() - 1}"
+
+
+class LayerNames(MappingType):
+    """The names an expression of a layer sees: ``base`` plus ``in_channels``, ``in_height`` and
+    ``in_width`` of the layer's first input, found (by calling ``inputs``) only when used."""
+
+    SHAPE_NAMES = ("in_channels", "in_height", "in_width")
+
+    def __init__(self, base: MappingType, inputs: Callable[[], list] | None):
+        self.base = base
+        self.inputs = inputs
+
+    def __getitem__(self, name: str) -> Any:
+        if name in self.SHAPE_NAMES and self.inputs is not None:
+            shape = self.inputs()[0].shape
+            axis = self.SHAPE_NAMES.index(name)
+            if axis and len(shape) != 3:
+                raise ExpressionError(f"{name} needs an input of shape [C, H, W], got [{shape[0]}]")
+            return shape[axis]
+        return self.base[name]
+
+    def __iter__(self):
+        yield from self.base
+        if self.inputs is not None:
+            yield from self.SHAPE_NAMES
+
+    def __len__(self) -> int:
+        return len(self.base) + (3 if self.inputs is not None else 0)
+
+
+def expression_problem(node: Scalar, error: ExpressionError, what: str, names: MappingType | None) -> Problem:
+    """An :class:`ExpressionError` located in the source: inside the scalar when it maps onto the line."""
+    col = node.col if node.text_col is None else node.text_col + error.offset
+    seen = ""
+    if names is not None and getattr(error, "with_values", False):
+        seen = values_seen(parse_expression(node.value), names)
+    return Problem(f"{what} {quote(node.value)}: {error.message}{seen}", node.line, col)
+
+
+def scalar_value(node: Value, names: MappingType, what: str) -> Any:
+    """The exact value of a number or expression scalar."""
+    if not isinstance(node, Scalar) or node.value is None or isinstance(node.value, bool):
+        raise at(node, f"{what} must be a number or an expression, got {node.describe()}")
+    if not isinstance(node.value, str):
+        try:
+            return arithmetic.normal(node.value)
+        except ArithmeticProblem as problem:
+            raise at(node, f"{what}: {problem}") from None
+    try:
+        expression = parse_expression(node.value)
+        return evaluate(expression, names)
+    except ExpressionError as error:
+        raise expression_problem(node, error, what, names) from None
+
+
+def whole(value: Any, node: Value, names: MappingType, what: str) -> Any:
+    """``value`` checked as a size: a whole number within the limit, or a symbolic expression."""
+    text = node.value if isinstance(node, Scalar) and isinstance(node.value, str) else None
+    if is_number(value) or not value.free_symbols:
+        if not isinstance(value, int):
+            source = f"{quote(text)} = {value}" if text is not None else f"{value}"
+            seen = values_seen(parse_expression(text), names) if text is not None else ""
+            raise at(node, f"{what} must be a whole number, but {source}{seen}")
+        if abs(value) > MAX_DIMENSION:
+            raise at(node, f"{what} = {value} is above the limit of {LIMIT_TEXT} on sizes")
+    return value
+
+
+def size_value(node: Value, names: MappingType, what: str) -> Any:
+    """A scalar read as a size (see :func:`whole`)."""
+    return whole(scalar_value(node, names, what), node, names, what)
+
+
+def positive(value: Any, node: Value, names: MappingType, what: str) -> Any:
+    """A size that must also be at least 1 (input dimensions, batch, repeat)."""
+    if is_number(value) and value < 1:
+        text = node.value if isinstance(node, Scalar) and isinstance(node.value, str) else None
+        source = f" from {quote(text)}{values_seen(parse_expression(text), names)}" if text is not None else ""
+        raise at(node, f"{what} must be at least 1, got {value}{source}")
+    return value
+
+
+def truth_value(node: Value, names: MappingType, what: str) -> bool:
+    """A condition (``when:``): true/false, or a number or expression, true when not zero."""
+    if isinstance(node, Scalar) and isinstance(node.value, bool):
+        return node.value
+    value = scalar_value(node, names, what)
+    try:
+        return arithmetic.truth(value)
+    except ArithmeticProblem as problem:
+        raise at(node, f"{what} {quote(node.text)}: {problem}") from None
+
+
+def new_symbol(name: str, integer: bool) -> Any:
+    from ..symbolic import symbols
+
+    return symbols(name, integer=integer)
+
+
+class _FreshSymbols(MappingType):
+    """Every name is a new symbol with the given integrality (for values given as text)."""
+
+    def __init__(self, integer: bool):
+        self.integer = integer
+
+    def __getitem__(self, name: str) -> Any:
+        return new_symbol(name, self.integer)
+
+    def __iter__(self):
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+
+def caller_value(name: str, value: Any, integer: bool, node: Value) -> Any:
+    """A value given for symbol ``name`` by the caller, exact; located at the symbol's declaration."""
+    what = f"the value {value!r} given for symbol {name}"
+    try:
+        if isinstance(value, bool):
+            raise ArithmeticProblem("true/false is not a number")
+        if isinstance(value, float):
+            if not math.isfinite(value):
+                raise ArithmeticProblem("it is not a finite number")
+            value = Fraction(repr(value))
+        elif isinstance(value, str):
+            value = evaluate(parse_expression(value), _FreshSymbols(integer))
+        elif not isinstance(value, (int, Fraction)) and not type(value).__module__.startswith("sympy"):
+            value = operator.index(value)  # numpy integers and the like
+        value = arithmetic.normal(value)
+    except (ArithmeticProblem, ExpressionError) as error:
+        raise at(node, f"{what}: {getattr(error, 'message', error)}") from None
+    except TypeError:
+        raise at(node, f"{what}: give a number, a Fraction, a sympy expression or text") from None
+    return check_integer(name, value, integer, node)
+
+
+def check_integer(name: str, value: Any, integer: bool, node: Value) -> Any:
+    if integer and is_number(value) and not isinstance(value, int):
+        raise at(node, f"symbol {name} is a whole number (declare it with integer: false to allow fractions), "
+                       f"got {value}")
+    return value
+
+
+def resolve_symbols(symbols: list, values: MappingType | None, anchor: Value) -> dict:
+    """Each declared symbol's value: the caller's, else its default, else a sympy symbol."""
+    values = dict(values or {})
+    declared = {symbol.name for symbol in symbols}
+    for name in values:
+        if name not in declared:
+            listed = ", ".join(sorted(declared)) if declared else "none"
+            raise at(anchor, f"a value is given for {quote(str(name))}, which the spec does not declare"
+                             f"{suggest(str(name), declared)}; its symbols: {listed}")
+    resolved: dict = {}
+    for symbol in symbols:
+        if symbol.name in values:
+            resolved[symbol.name] = caller_value(symbol.name, values[symbol.name], symbol.integer, symbol.node)
+        elif symbol.default is not None:
+            value = scalar_value(symbol.default, resolved, f"symbol {symbol.name}")
+            resolved[symbol.name] = check_integer(symbol.name, value, symbol.integer, symbol.default)
+        else:
+            resolved[symbol.name] = new_symbol(symbol.name, symbol.integer)
+    return resolved

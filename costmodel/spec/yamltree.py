@@ -1,0 +1,243 @@
+"""Spec text -> a tree of YAML values that know their ``line:col``, read safely.
+
+We read PyYAML's event stream (``yaml.parse`` with the SafeLoader's scanner and parser) and build the tree
+ourselves rather than calling a constructor, so that:
+
+* every value keeps its position for error messages;
+* only plain YAML comes through: explicit tags other than the standard scalar ones (``!!python/...``)
+  are refused, as are merge keys (``<<``) and keys that are not scalars;
+* a duplicate key is an error (YAML parsers usually keep the last one silently);
+* aliases are shared, never copied, and their expanded size is counted as they are read: an alias bomb
+  is refused at the alias that crosses :data:`~.limits.MAX_YAML_NODES`; an alias inside the value it names
+  (a recursive structure) is refused;
+* nesting is limited to :data:`~.limits.MAX_YAML_DEPTH` levels, and a file holds exactly one document.
+
+Scalars are resolved by YAML 1.1 rules (PyYAML's): ints, decimals (kept exact as Fractions), booleans,
+null; everything else is text.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+import yaml
+from yaml.constructor import SafeConstructor
+from yaml.nodes import ScalarNode
+from yaml.resolver import Resolver
+
+from .limits import MAX_SPEC_CHARS, MAX_YAML_DEPTH, MAX_YAML_NODES
+from .problem import Problem, quote
+
+_TAG = "tag:yaml.org,2002:"
+_SCALAR_TAGS = {_TAG + name for name in ("str", "int", "float", "bool", "null")}
+_CONTAINER_TAGS = {_TAG + "seq", _TAG + "map"}
+_RESOLVER = Resolver()
+_CONSTRUCTOR = SafeConstructor()
+
+
+@dataclass(eq=False)
+class Scalar:
+    """A scalar: ``value`` is None, a bool, an int, a Fraction (for decimals) or a str; ``text`` as written.
+
+    ``text_col`` is the column of ``text``'s first character when ``text`` sits on one source line exactly
+    as written (so a position inside it can be pointed at), else None.
+    """
+
+    value: Any
+    text: str
+    line: int
+    col: int
+    text_col: int | None = None
+    size: int = 1
+
+    def describe(self) -> str:
+        if self.value is None:
+            return "null"
+        if isinstance(self.value, bool):
+            return "true" if self.value else "false"
+        if isinstance(self.value, str):
+            return f"the text {quote(self.value)}"
+        return f"the number {self.text}"
+
+
+@dataclass(eq=False)
+class Sequence:
+    """A YAML list."""
+
+    items: list = field(default_factory=list)
+    line: int = 1
+    col: int = 1
+    size: int = 1
+
+    def describe(self) -> str:
+        return "a list"
+
+
+@dataclass(eq=False)
+class Mapping:
+    """A YAML mapping; ``entries`` maps each key's text to ``(key scalar, value)`` in file order."""
+
+    entries: dict = field(default_factory=dict)
+    line: int = 1
+    col: int = 1
+    size: int = 1
+
+    def describe(self) -> str:
+        return "a mapping"
+
+    def get(self, key: str) -> Any:
+        entry = self.entries.get(key)
+        return None if entry is None else entry[1]
+
+    def key(self, key: str) -> Scalar:
+        return self.entries[key][0]
+
+
+Value = Scalar | Sequence | Mapping
+
+
+def read_tree(text: str) -> Value:
+    """The one YAML document in ``text`` as a located tree; :class:`Problem` for anything malformed."""
+    if len(text) > MAX_SPEC_CHARS:
+        raise Problem(f"the spec has {len(text)} characters, more than the limit of {MAX_SPEC_CHARS}")
+    builder = _TreeBuilder()
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            builder.feed(event)
+    except yaml.MarkedYAMLError as error:
+        raise _syntax_problem(error) from None
+    except yaml.reader.ReaderError as error:
+        line = text.count("\n", 0, error.position) + 1
+        col = error.position - text.rfind("\n", 0, error.position)
+        character = error.character if isinstance(error.character, int) else ord(error.character)
+        raise Problem(f"invalid YAML: unacceptable character #x{character:04x} ({error.reason})",
+                      line, col) from None
+    except yaml.YAMLError as error:  # any other reader complaint, without a position
+        raise Problem(f"invalid YAML: {error}", 1, 1) from None
+    if builder.root is None:
+        raise Problem("the spec is empty: it needs at least input: and layers:", 1, 1)
+    return builder.root
+
+
+def _syntax_problem(error: yaml.MarkedYAMLError) -> Problem:
+    mark = error.problem_mark or error.context_mark
+    message = f"invalid YAML: {error.problem or error.context}"
+    if error.context and error.problem and error.context_mark is not None:
+        message += f" ({error.context} at line {error.context_mark.line + 1}, column {error.context_mark.column + 1})"
+    if mark is None:
+        return Problem(message, 1, 1)
+    return Problem(message, mark.line + 1, mark.column + 1)
+
+
+class _TreeBuilder:
+    """Turns PyYAML events into :class:`Scalar`, :class:`Sequence` and :class:`Mapping` values."""
+
+    def __init__(self):
+        self.root: Value | None = None
+        self.documents = 0
+        self.stack: list[list] = []  # [container, pending key scalar or None, anchor]
+        self.anchors: dict[str, Value] = {}
+        self.open_anchors: set[str] = set()
+        self.total = 0
+
+    def feed(self, event: yaml.Event) -> None:
+        line, col = event.start_mark.line + 1, event.start_mark.column + 1
+        if isinstance(event, yaml.DocumentStartEvent):
+            self.documents += 1
+            if self.documents > 1:
+                raise Problem("a spec holds one YAML document, but a second one starts here", line, col)
+        elif isinstance(event, yaml.AliasEvent):
+            if event.anchor in self.open_anchors:
+                raise Problem(f"alias *{event.anchor} is used inside the value it names (a recursive "
+                              f"structure)", line, col)
+            if event.anchor not in self.anchors:
+                raise Problem(f"alias *{event.anchor} names no anchor &{event.anchor} above it", line, col)
+            self._attach(self.anchors[event.anchor], line, col)
+        elif isinstance(event, yaml.ScalarEvent):
+            scalar = _scalar(event, line, col)
+            self._attach(scalar, line, col)
+            if event.anchor is not None:
+                self.anchors[event.anchor] = scalar
+        elif isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            if event.tag is not None and event.tag not in _CONTAINER_TAGS:
+                raise Problem(f"YAML tag {_short_tag(event.tag)} is not allowed: specs hold plain values only",
+                              line, col)
+            if len(self.stack) >= MAX_YAML_DEPTH:
+                raise Problem(f"YAML nesting deeper than the limit of {MAX_YAML_DEPTH} levels", line, col)
+            container = Sequence(line=line, col=col) if isinstance(event, yaml.SequenceStartEvent) \
+                else Mapping(line=line, col=col)
+            self._attach(container, line, col)
+            self.stack.append([container, None, event.anchor])
+            if event.anchor is not None:
+                self.open_anchors.add(event.anchor)
+        elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            container, _, anchor = self.stack.pop()
+            if anchor is not None:
+                self.open_anchors.discard(anchor)
+                self.anchors[anchor] = container
+
+    def _attach(self, value: Value, line: int, col: int) -> None:
+        """Put ``value`` into the open container (or make it the root), counting its expanded size."""
+        self.total += value.size
+        if self.total > MAX_YAML_NODES:
+            raise Problem(f"the YAML document expands to more than {MAX_YAML_NODES} values (aliases "
+                          f"counted in full), the limit", line, col)
+        for frame in self.stack:
+            frame[0].size += value.size
+        if not self.stack:
+            self.root = value
+            return
+        frame = self.stack[-1]
+        container = frame[0]
+        if isinstance(container, Sequence):
+            container.items.append(value)
+            return
+        if frame[1] is None:  # a key
+            if not isinstance(value, Scalar):
+                raise Problem(f"a key must be a plain name, got {value.describe()}", line, col)
+            if value.text == "<<":
+                raise Problem("merge keys (<<) are not supported: use blocks: to reuse layers", line, col)
+            if value.text in container.entries:
+                first = container.entries[value.text][0]
+                raise Problem(f"duplicate key {quote(value.text)} (first at line {first.line})", line, col)
+            frame[1] = value
+            return
+        container.entries[frame[1].text] = (frame[1], value)
+        frame[1] = None
+
+
+def _short_tag(tag: str) -> str:
+    return "!!" + tag[len(_TAG):] if tag.startswith(_TAG) else tag
+
+
+def _scalar(event: yaml.ScalarEvent, line: int, col: int) -> Scalar:
+    tag = event.tag
+    if tag in (None, "!"):
+        tag = _RESOLVER.resolve(ScalarNode, event.value, event.implicit) if tag is None else _TAG + "str"
+    elif tag not in _SCALAR_TAGS:
+        raise Problem(f"YAML tag {_short_tag(tag)} is not allowed: specs hold plain values only", line, col)
+    text = event.value
+    end = event.end_mark
+    text_col = None
+    if end.line + 1 == line:
+        width = end.column + 1 - col
+        if event.style is None and width == len(text):
+            text_col = col
+        elif event.style in ("'", '"') and width == len(text) + 2:
+            text_col = col + 1
+    try:
+        if tag == _TAG + "int":
+            value = _CONSTRUCTOR.construct_yaml_int(ScalarNode(tag, text))
+        elif tag == _TAG + "float":
+            value = Fraction(text.replace("_", ""))
+        elif tag == _TAG + "bool":
+            value = _CONSTRUCTOR.bool_values[text.lower()]
+        elif tag == _TAG + "null":
+            value = None
+        else:
+            value = text
+    except (ValueError, KeyError, ZeroDivisionError, OverflowError):
+        raise Problem(f"cannot read {quote(text)} as a finite number", line, col) from None
+    return Scalar(value, text, line, col, text_col)
+
