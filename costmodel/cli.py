@@ -68,6 +68,11 @@ def list_architectures():
         parameters = ", ".join(f"{key}={value}" for key, value in entry.defaults.items())
         click.echo(f"{name.ljust(width)}  {parameters}")
         click.echo(f"{''.ljust(width)}  {entry.summary} [{entry.source}]")
+    from .spec import EXAMPLES
+
+    click.echo("\nexample specs shipped with costmodel (costmodel table PATH):")
+    for path in sorted(EXAMPLES.glob("*.yaml")):
+        click.echo(f"  {path}")
 
 
 @main.command()

@@ -24,6 +24,14 @@ def test_list_names_every_architecture_with_its_defaults():
                    for line in out.splitlines())
 
 
+def test_list_shows_the_shipped_example_specs_and_they_run():
+    out = run("list")
+    paths = [line.strip() for line in out.split("example specs shipped with costmodel")[1].splitlines()[1:]]
+    assert any(path.endswith("shufflenet_v2.yaml") for path in paths)
+    spec_totals = run("table", next(p for p in paths if p.endswith("shufflenet_v2.yaml"))).splitlines()[-1]
+    assert spec_totals == run("table", "shufflenet_v2").splitlines()[-1]
+
+
 def test_json_contract_and_totals_equal_the_analysis():
     document = json.loads(run("table", "shufflenet_v2", "--format", "json"))
     # DESIGN.md section 4: the real 3x3/2, 3 -> 24, bias-free conv1 on 224x224
