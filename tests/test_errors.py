@@ -53,6 +53,8 @@ def test_shape_rules(shape, make, message):
     (lambda: cm.Conv2d(8, stride=1.5), "Conv2d stride must be an integer or a symbol or a pair, got 1.5"),
     (lambda: cm.Conv2d(8, padding=-1), "Conv2d padding must be at least 0, got -1"),
     (lambda: cm.Conv2d(8, bias="yes"), "Conv2d bias must be true or false, got 'yes'"),
+    (lambda: cm.ConvTranspose2d(8, bias=1), "ConvTranspose2d bias must be true or false, got 1"),
+    (lambda: cm.MaxPool2d(2, ceil_mode="no"), "MaxPool2d ceil_mode must be true or false, got 'no'"),
     (lambda: cm.Conv2d(8, groups=True), "Conv2d groups must be an integer or a symbol, got True"),
     (lambda: cm.ConvTranspose2d(8, stride=2, output_padding=2),
      "ConvTranspose2d output_padding must be smaller than stride or dilation, got 2 with stride 2 and dilation 1"),

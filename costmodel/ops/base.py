@@ -82,6 +82,11 @@ class Op:
         object.__setattr__(self, name, normal)
         return normal
 
+    def _flag(self, name: str) -> None:
+        """Check a true/false hyper-parameter."""
+        if not isinstance(getattr(self, name), bool):
+            raise self.fail(name, f"must be true or false, got {getattr(self, name)!r}")
+
     def expect_rank(self, shape: Shape, rank: int, what: str = "input") -> None:
         if len(shape) != rank:
             layout = {3: "[C, H, W]", 1: "[features]"}.get(rank, f"rank {rank}")

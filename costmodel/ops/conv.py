@@ -51,8 +51,7 @@ class Conv2d(Op):
         self._normalise("padding", self.padding, as_pair=True, minimum=0)
         self._normalise("dilation", self.dilation, as_pair=True)
         self._normalise("groups", self.groups)
-        if not isinstance(self.bias, bool):
-            raise self.fail("bias", f"must be true or false, got {self.bias!r}")
+        self._flag("bias")
 
     def output_shapes(self, inputs):
         shape = inputs[0]
@@ -109,6 +108,7 @@ class ConvTranspose2d(Op):
         self._normalise("output_padding", self.output_padding, as_pair=True, minimum=0)
         self._normalise("dilation", self.dilation, as_pair=True)
         self._normalise("groups", self.groups)
+        self._flag("bias")
         for op_pad, stride, dilation in zip(self.output_padding, self.stride, self.dilation):
             if isinstance(op_pad, int) and isinstance(stride, int) and isinstance(dilation, int) \
                     and op_pad >= max(stride, dilation):

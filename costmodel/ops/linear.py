@@ -26,8 +26,7 @@ class Linear(Op):
 
     def __post_init__(self):
         self._normalise("out_features", self.out_features)
-        if not isinstance(self.bias, bool):
-            raise self.fail("bias", f"must be true or false, got {self.bias!r}")
+        self._flag("bias")
 
     def output_shapes(self, inputs):
         if len(inputs[0]) != 1:

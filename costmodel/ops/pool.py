@@ -28,8 +28,7 @@ class _WindowPool(Op):
         for pad, k in zip(self.padding, self.kernel):
             if isinstance(pad, int) and isinstance(k, int) and 2 * pad > k:
                 raise self.fail("padding", f"must be at most half the kernel, got padding {pad} with kernel {k}")
-        if not isinstance(self.ceil_mode, bool):
-            raise self.fail("ceil_mode", f"must be true or false, got {self.ceil_mode!r}")
+        self._flag("ceil_mode")
 
     def output_shapes(self, inputs):
         shape = inputs[0]
