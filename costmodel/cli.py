@@ -114,3 +114,13 @@ def derive(name):
     click.echo(result.text())
     if not result.holds:
         raise CostModelError(f"derivation {name} does not hold")
+
+
+def _register_commands() -> None:
+    """Commands whose heavy parts (matplotlib, compiled sweeps) load only when they run."""
+    from .plot_command import plot
+
+    main.add_command(plot)
+
+
+_register_commands()

@@ -1,0 +1,82 @@
+"""``costmodel plot NAME [TARGET] [-s NAME=VALUE]... -o FILE``: draw one figure of :mod:`costmodel.plots`.
+
+The command is defined apart from :mod:`costmodel.cli` and added to its group there
+(``main.add_command(plot)``); bad input raises :class:`~costmodel.errors.UsageError`, which the group prints
+as one line (exit status 2).
+"""
+from __future__ import annotations
+
+import click
+
+from .errors import UsageError
+
+NAMES = ("g1", "g2", "g3", "g4", "breakdown", "roofline", "scaling", "pareto")
+TARGETED = ("breakdown", "roofline", "scaling")
+
+
+@click.command("plot")
+@click.argument("name", metavar="NAME")
+@click.argument("target", required=False)
+@click.option("-s", "--set", "settings", multiple=True, metavar="NAME=VALUE",
+              help="Set a parameter of TARGET (or of every zoo network, for pareto).")
+@click.option("-o", "--output", required=True, metavar="FILE", help="Output file: .png, .svg or .pdf.")
+@click.option("--by", type=click.Choice(["layer", "stage"]), default="layer", show_default=True,
+              help="breakdown: one bar per layer or per stage.")
+@click.option("--device", type=click.Choice(["cpu", "gpu"]), default="cpu", show_default=True,
+              help="roofline: cpu = Intel Core i9-9900K, gpu = NVIDIA GeForce GTX 1080 Ti (see docs/gallery.md).")
+@click.option("--peak-flops", type=float, default=None, metavar="OPS",
+              help="roofline: peak multiply-adds per second (overrides --device's).")
+@click.option("--bandwidth", type=float, default=None, metavar="BYTES",
+              help="roofline: memory bandwidth in bytes per second (overrides --device's).")
+@click.option("--convention", type=click.Choice(["paper", "all"]), default=None,
+              help="breakdown and roofline: counting convention (defaults: paper, all).")
+def plot(name, target, settings, output, by, device, peak_flops, bandwidth, convention):
+    """Draw figure NAME (g1, g2, g3, g4, breakdown, roofline, scaling, pareto) into FILE.
+
+    breakdown, roofline and scaling need a TARGET (zoo name or spec path); the others take none.
+    """
+    if name not in NAMES:
+        from .zoo.registry import suggest
+
+        raise UsageError(f"unknown plot {name!r}{suggest(name, NAMES)}; plots are {', '.join(NAMES)}")
+    if name in TARGETED and target is None:
+        raise UsageError(f"plot {name} needs a TARGET (a zoo name or a spec file)")
+    if name not in TARGETED and target is not None:
+        raise UsageError(f"plot {name} takes no TARGET, got {target!r}")
+    if name not in TARGETED and name != "pareto" and settings:
+        raise UsageError(f"plot {name} takes no -s settings")
+    extension = output.rsplit(".", 1)[-1].lower() if "." in output else ""
+    if extension not in ("png", "svg", "pdf"):
+        raise UsageError(f"plot output {output!r} must end in .png, .svg or .pdf")
+    if name != "roofline" and (peak_flops is not None or bandwidth is not None):
+        raise UsageError("--peak-flops and --bandwidth apply to roofline only")
+    if convention is not None and name not in ("breakdown", "roofline"):
+        raise UsageError("--convention applies to breakdown and roofline only")
+    from . import plots  # loads matplotlib only now
+    from .targets import parse_settings
+
+    parsed = parse_settings(settings)
+    if name == "breakdown":
+        fig = plots.breakdown(target, parsed, by=by, convention=convention or "paper")
+    elif name == "roofline":
+        fig = plots.roofline(target, parsed, device=device, peak_flops=peak_flops, bandwidth=bandwidth,
+                             convention=convention or "all")
+    elif name == "scaling":
+        fig = plots.scaling(target, parsed)
+    elif name == "pareto":
+        fig = plots.pareto(_pareto_settings(parsed))
+    else:
+        fig = plots.PLOTS[name]()
+    path = plots.save(fig, output)
+    click.echo(f"wrote {path}")
+
+
+def _pareto_settings(parsed: dict) -> dict:
+    """pareto builds every zoo network: only resolution and classes, which all take, may be set."""
+    from .targets import parse_value
+
+    allowed = {"resolution": 224, "classes": 1000}
+    unknown = sorted(set(parsed) - set(allowed))
+    if unknown:
+        raise UsageError(f"plot pareto takes -s resolution or classes only, got {', '.join(unknown)}")
+    return {key: parse_value(key, text, allowed[key]) for key, text in parsed.items()}

@@ -1,0 +1,18 @@
+"""matplotlib figures of the cost model; importing this package loads matplotlib (Agg, headless).
+
+``PLOTS`` maps each figure's name to the function that builds it (a :class:`matplotlib.figure.Figure`);
+:func:`save` writes a figure as png, svg or pdf after the file's extension. The ``costmodel plot`` command
+(:mod:`costmodel.plot_command`) is a thin layer over both. See docs/gallery.md for every figure.
+"""
+from __future__ import annotations
+
+from .common import FORMATS, save
+from .guidelines import g1, g2, g3, g4
+from .network import DEVICES, breakdown, pareto, roofline, scaling
+
+PLOTS = {"g1": g1, "g2": g2, "g3": g3, "g4": g4, "breakdown": breakdown, "roofline": roofline,
+         "scaling": scaling, "pareto": pareto}
+TARGETED = ("breakdown", "roofline", "scaling")  # the figures of one TARGET
+
+__all__ = ["DEVICES", "FORMATS", "PLOTS", "TARGETED", "breakdown", "g1", "g2", "g3", "g4", "pareto", "roofline",
+           "save", "scaling"]

@@ -1,0 +1,221 @@
+"""costmodel.plots and `costmodel plot`: the data drawn, read back from the figures' artists, equal the
+analysis results; every format renders; bad names, targets and extensions fail with one clear line."""
+from fractions import Fraction
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from costmodel import plot_command, plots
+from costmodel.analysis import analyze
+from costmodel.derivations import mac_bound
+from costmodel.errors import UsageError
+from costmodel.report import op_class
+from costmodel.zoo import ARCHITECTURES, build
+from costmodel.zoo.guidelines import TABLE1, TABLE3, TABLE4
+
+
+def line(fig, gid):
+    found = [l for ax in fig.axes for l in ax.get_lines() if l.get_gid() == gid]
+    assert len(found) == 1, gid
+    return found[0].get_xydata()
+
+
+def heights(fig, gid):
+    return [p.get_height() for ax in fig.axes for p in ax.patches if p.get_gid() == gid]
+
+
+def widths(fig, gid):
+    return [p.get_width() for ax in fig.axes for p in ax.patches if p.get_gid() == gid]
+
+
+def offsets(fig, gid):
+    found = [c for ax in fig.axes for c in ax.collections if c.get_gid() == gid]
+    assert len(found) == 1, gid
+    return found[0].get_offsets()
+
+
+@pytest.fixture(scope="module")
+def g1():
+    return plots.g1()
+
+
+def test_g1_mac_curves_and_bound(g1):
+    bound = mac_bound().step("bound 2*sqrt(h*w*B) + B/(h*w)")
+    for size in plots.guidelines.G1_RESOLUTIONS:
+        data = line(g1, f"mac {size}")
+        for ratio, mac in data:
+            c1 = round((plots.guidelines.G1_PRODUCT / ratio) ** 0.5)
+            c2 = plots.guidelines.G1_PRODUCT // c1
+            layer = analyze(build("g1_bench", c1=c1, c2=c2, resolution=size, blocks=1)).layer("blocks.0.conv1")
+            assert (mac, ratio) == (layer.mac, c2 / c1)
+        lowest = data[data[:, 0] == 1][0, 1]  # equal widths reach the bound exactly
+        drawn = line(g1, f"bound {size}")[:, 1]
+        expected = float(bound.subs({s: v for s in bound.free_symbols for n, v in
+                                     (("h", size), ("w", size), ("c1", 120), ("c2", 120)) if str(s) == n}))
+        assert list(drawn) == [expected, expected]
+        assert lowest == pytest.approx(expected, rel=1e-12)
+        assert (data[:, 1] >= expected * (1 - 1e-12)).all()
+
+
+def test_g1_table_1_beside(g1):
+    for platform, columns in (("GPU", TABLE1.gpu_columns), ("ARM", TABLE1.arm_columns)):
+        for column in columns:
+            cells = [c for c in TABLE1.cells() if c[1] == platform and c[2] == column]
+            assert list(line(g1, f"speed {platform} {column}")[:, 1]) == [c[4] for c in cells]
+            assert list(line(g1, f"mac {platform} {column}")[:, 1]) == [
+                analyze(build("g1_bench", **c[3])).totals.mac for c in cells]
+
+
+def test_g2_mac_against_groups():
+    fig = plots.g2()
+    for size in plots.guidelines.G2_RESOLUTIONS:
+        data = line(fig, f"mac {size}")
+        assert list(data[:, 0]) == list(plots.guidelines.G2_GROUPS)
+        assert list(data[:, 1]) == sorted(data[:, 1])  # G2: mac grows with g at fixed flops
+    # Table 2 prints c = 180 for g = 8 on ARM: not buildable, drawn as a gap
+    arm = line(fig, "mac ARM 1")[:, 1]
+    assert arm[-1] != arm[-1] and arm[0] == analyze(build("g2_bench", groups=1, channels=64)).totals.mac
+
+
+def test_g3_bars_equal_analysis_and_table_3():
+    fig = plots.g3()
+    for key in ("flops", "mac"):
+        expected = [getattr(analyze(build("g3_bench", fragments=n, arrangement=a, blocks=1)).totals, key)
+                    for _, n, a in plots.guidelines.G3_VARIANTS]
+        assert heights(fig, key) == expected
+    assert heights(fig, "kernels") == [1, 2, 4, 2, 4]
+    assert heights(fig, "speed GPU 128") == [row[2][0] for row in TABLE3.rows]
+    assert heights(fig, "speed ARM 256") == [row[4][2] for row in TABLE3.rows]
+
+
+def test_g4_shares_table_4_and_decomposition():
+    fig = plots.g4()
+    expected = []
+    for row in TABLE4.rows:
+        a = analyze(build("g4_bench", relu=row[1]["relu"], shortcut=row[1]["shortcut"]), "all")
+        part = a.group_by("category").get("elementwise")
+        expected.append(100 * (part.mac if part else 0) / a.totals.mac)
+    assert heights(fig, "share mac") == pytest.approx(expected, rel=1e-12)
+    assert heights(fig, "share mac")[-1] == 0  # neither ReLU nor shortcut: no element-wise node
+    assert heights(fig, "speed GPU 32") == [row[2][0] for row in TABLE4.rows]
+    layers = analyze(build("mobilenet_v2"), "all").layers
+    total = sum(l.mac for l in layers)
+    for kind in {op_class(l) for l in layers}:
+        share = 100 * sum(l.mac for l in layers if op_class(l) == kind) / total
+        assert widths(fig, f"mobilenet_v2 mac {kind}") == [pytest.approx(share, rel=1e-12)]
+
+
+@pytest.mark.parametrize("by", ["layer", "stage"])
+def test_breakdown(by):
+    fig = plots.breakdown("shufflenet_v2", {"width": "0.5"}, by=by)
+    a = analyze(build("shufflenet_v2", width=Fraction(1, 2)))
+    for key in ("flops", "params", "mac"):
+        if by == "layer":
+            assert heights(fig, key) == [getattr(l, key) for l in a.layers]
+        else:
+            assert heights(fig, key) == [getattr(c, key) for c in a.group_by("stage").values()]
+
+
+def test_roofline_points_at_layer_intensity():
+    fig = plots.roofline("mobilenet_v1", device="gpu")
+    device = plots.DEVICES["gpu"]
+    a = analyze(build("mobilenet_v1"), "all")
+    for kind in {op_class(l) for l in a.layers if l.flops and l.mac}:
+        expected = [l.flops / l.cost.mac_bytes(4) for l in a.layers if op_class(l) == kind and l.flops and l.mac]
+        points = offsets(fig, f"layers {kind}")
+        assert list(points[:, 0]) == pytest.approx([float(x) for x in expected], rel=1e-12)
+        assert list(points[:, 1]) == pytest.approx([min(device.peak_flops, device.bandwidth * float(x))
+                                                    for x in expected], rel=1e-12)
+    custom = plots.roofline("mobilenet_v1", peak_flops=1e12, bandwidth=1e11)
+    assert line(custom, "roofline")[:, 1].max() == 1e12
+
+
+@pytest.mark.parametrize("name", ["mobilenet_v1", "mobilenet_v2"])
+def test_scaling_lines_and_published_points(name):
+    fig = plots.scaling(name)
+    data = line(fig, "flops width")
+    for width, flops in data[::6]:
+        assert flops == analyze(build(name, width=Fraction(width).limit_denominator(20))).totals.flops
+    data = line(fig, "params resolution")
+    assert list(data[:, 0]) == list(plots.network.RESOLUTIONS)
+    _, points = plots.network.PUBLISHED[name]
+    published = offsets(fig, "published flops width")
+    assert list(published[:, 1]) == [p[2] * 1e6 for p in points if p[0] == "width"]
+    for width, madds in published:  # the overlay agrees with the model (1 %, or 1 M under 100 M)
+        model = analyze(build(name, width=Fraction(width).limit_denominator(20))).totals.flops
+        assert abs(model - madds) <= max(1e6, madds / 100)
+
+
+def test_pareto_is_the_zoo():
+    fig = plots.pareto()
+    names = [n for n in ARCHITECTURES if not n.endswith("_bench")]
+    totals = [analyze(build(n)).totals for n in names]
+    assert [tuple(p) for p in offsets(fig, "zoo")] == [(t.flops, t.mac) for t in totals]
+
+
+def test_registry_matches_the_command():
+    assert tuple(plots.PLOTS) == plot_command.NAMES
+    assert plots.TARGETED == plot_command.TARGETED
+
+
+@pytest.mark.parametrize("extension, magic", [("png", b"\x89PNG"), ("svg", b"<?xml"), ("pdf", b"%PDF"),
+                                              ("PDF", b"%PDF")])
+def test_save_formats(tmp_path, extension, magic):
+    fig = plots.breakdown("squeezenet1_1", by="stage")
+    path = plots.save(fig, tmp_path / f"f.{extension}")
+    assert path.read_bytes().startswith(magic)
+
+
+@pytest.mark.parametrize("path", ["f.gif", "f", "f.png.txt"])
+def test_save_rejects_other_extensions(tmp_path, path):
+    with pytest.raises(UsageError, match="png"):
+        plots.save(plots.pareto(), tmp_path / path)
+
+
+def cli(*args):
+    group = click.Group("costmodel")
+    group.add_command(plot_command.plot)
+    return CliRunner().invoke(group, ["plot", *args])
+
+
+@pytest.mark.parametrize("args", [["g3"], ["breakdown", "resnet18", "--by", "stage"], ["scaling", "mobilenet_v1"],
+                                  ["roofline", "shufflenet_v2", "--device", "gpu"], ["pareto"]])
+def test_cli_writes_every_format(tmp_path, args):
+    for extension in ("png", "svg", "pdf"):
+        out = tmp_path / f"figure.{extension}"
+        result = cli(*args, "-o", str(out))
+        assert result.exit_code == 0, result.output
+        assert out.stat().st_size > 1000
+
+
+@pytest.mark.parametrize("args, message", [
+    (["g5"], "unknown plot 'g5'"),
+    (["breakdown"], "needs a TARGET"),
+    (["g1", "resnet18"], "takes no TARGET"),
+    (["breakdown", "resnet99"], "unknown architecture"),
+    (["breakdown", "resnet18", "-s", "width=2"], "width"),
+    (["pareto", "-s", "width=2"], "resolution or classes only"),
+    (["roofline", "resnet18", "--peak-flops", "0"], "positive"),
+    (["breakdown", "resnet18", "--peak-flops", "1e12"], "roofline only"),
+    (["scaling", "resnet18", "-s", "resolution=224"], "neither width nor resolution"),
+    (["breakdown", "mobilenet_v1", "-s", "width=alpha"], "cannot plot symbolic costs (alpha left without a value)"),
+])
+def test_cli_bad_input_is_one_usage_error(tmp_path, args, message):
+    result = cli(*args, "-o", str(tmp_path / "x.png"))
+    assert isinstance(result.exception, UsageError), result.output
+    assert message in str(result.exception) and "\n" not in str(result.exception)
+
+
+def test_spec_target(tmp_path):
+    spec = str(Path(__file__).resolve().parent.parent / "costmodel" / "examples" / "g1_block_pair.yaml")
+    result = cli("breakdown", spec, "-s", "c1=64", "-s", "c2=256", "-o", str(tmp_path / "spec.svg"))
+    assert result.exit_code == 0, result.output
+    fig = plots.breakdown(spec, {"c1": "64", "c2": "256"})
+    assert heights(fig, "mac") == [56 * 56 * (64 + 256) + 64 * 256] * 2
+
+
+def test_cli_bad_extension(tmp_path):
+    result = cli("pareto", "-o", str(tmp_path / "x.jpg"))
+    assert isinstance(result.exception, UsageError) and ".png, .svg or .pdf" in str(result.exception)
