@@ -119,8 +119,10 @@ def derive(name):
 def _register_commands() -> None:
     """Commands whose heavy parts (matplotlib, compiled sweeps) load only when they run."""
     from .plot_command import plot
+    from .sweep_command import sweep
 
     main.add_command(plot)
+    main.add_command(sweep)
 
 
 _register_commands()
