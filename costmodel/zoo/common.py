@@ -11,7 +11,6 @@ from typing import Any
 from ..dims import fmt, is_symbolic, known
 from ..errors import UsageError
 from ..graph import Graph, Tensor
-from .registry import show
 from ..ops import BatchNorm, Conv2d, Flatten, GlobalAvgPool, Linear, Op, ReLU
 
 VARIANTS = ("paper", "torchvision")  # where a paper and torchvision's implementation differ
@@ -87,24 +86,39 @@ def check_resolution(name: str, resolution: Any, multiple: int = 32, minimum: in
                          f"got {fmt(resolution)}")
 
 
+def shown(value: Any) -> str:
+    """A value in a check's message: exact numbers as written (``225/2``), anything else as its repr."""
+    return fmt(value) if isinstance(value, (int, Fraction)) and not isinstance(value, bool) else repr(value)
+
+
 def check_positive(name: str, parameter: str, value: Any) -> None:
+    """A positive exact number (symbols pass)."""
     if is_symbolic(value):
         return
     if isinstance(value, bool) or not isinstance(value, (int, Fraction)) or known(value <= 0):
-        raise UsageError(f"{name} {parameter} must be a positive number, got {show(value)}")
+        raise UsageError(f"{name} {parameter} must be a positive number, got {shown(value)}")
+
+
+def check_whole(name: str, parameter: str, value: Any, minimum: int = 1) -> None:
+    """A whole number at least ``minimum`` (symbols pass)."""
+    if is_symbolic(value):
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise UsageError(f"{name} {parameter} must be a whole number, at least {minimum}, got {shown(value)}")
+
+
+def check_count(name: str, parameter: str, value: Any) -> None:
+    """A positive whole number such as a class or channel count (symbols pass)."""
+    check_positive(name, parameter, value)
+    if not is_symbolic(value) and not isinstance(value, int):
+        raise UsageError(f"{name} {parameter} must be a whole number, got {shown(value)}")
 
 
 def check_size(name: str, resolution: Any, minimum: int = 32) -> None:
-    """Refuse a resolution that is not a whole number of pixels at least ``minimum`` (symbols pass)."""
-    if is_symbolic(resolution):
-        return
-    if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < minimum:
-        raise UsageError(f"{name} resolution must be a whole number of pixels, at least {minimum}, "
-                         f"got {resolution!r}")
+    """A resolution of any whole number of pixels, at least ``minimum`` (symbols pass)."""
+    check_whole(name, "resolution", resolution, minimum)
 
 
 def check_classes(name: str, classes: Any) -> None:
-    """Refuse a class count that is not a positive whole number (symbols pass)."""
-    check_positive(name, "classes", classes)
-    if not is_symbolic(classes) and not isinstance(classes, int):
-        raise UsageError(f"{name} classes must be a whole number, got {classes!r}")
+    """A positive whole number of classes (symbols pass)."""
+    check_count(name, "classes", classes)

@@ -21,21 +21,14 @@ from ..dims import fmt, is_symbolic
 from ..errors import UsageError
 from ..graph import Graph, Tensor
 from ..ops import Add, Concat, Conv2d, ReLU
-from .common import check_positive
+from .common import check_count
 from .registry import register
 
 SOURCE = "Ma et al. 2018 (ShuffleNet V2), section 2"
 
 
-def _whole(name: str, parameter: str, value: Any) -> None:
-    """A size parameter: a positive whole number, or a symbol."""
-    check_positive(name, parameter, value)
-    if not is_symbolic(value) and not isinstance(value, int):
-        raise UsageError(f"{name} {parameter} must be a whole number, got {fmt(value)}")
-
-
 def _check_common(name: str, resolution: Any, blocks: Any) -> None:
-    _whole(name, "resolution", resolution)
+    check_count(name, "resolution", resolution)
     if isinstance(blocks, bool) or not isinstance(blocks, int) or blocks < 1:
         raise UsageError(f"{name} blocks must be a whole number of at least 1, got {blocks!r}")
 
@@ -61,8 +54,8 @@ def g1_bench(c1, c2, resolution, blocks) -> Graph:
     multiply-adds ``2*hw*c1*c2`` per block; a 1x1 conv moves ``hw(c1+c2) + c1*c2`` elements.
     """
     _check_common("g1_bench", resolution, blocks)
-    _whole("g1_bench", "c1", c1)
-    _whole("g1_bench", "c2", c2)
+    check_count("g1_bench", "c1", c1)
+    check_count("g1_bench", "c2", c2)
 
     def block(g: Graph, x: Tensor) -> Tensor:
         x = g.add("conv1", Conv2d(c2, kernel=1), x)
@@ -80,8 +73,8 @@ def g2_bench(groups, channels, resolution, blocks) -> Graph:
     ``hw(c1+c2) + c1*c2/g`` elements.
     """
     _check_common("g2_bench", resolution, blocks)
-    _whole("g2_bench", "groups", groups)
-    _whole("g2_bench", "channels", channels)
+    check_count("g2_bench", "groups", groups)
+    check_count("g2_bench", "channels", channels)
     if not (is_symbolic(groups) or is_symbolic(channels)) and channels % groups:
         raise UsageError(f"g2_bench groups must divide channels, but {groups} does not divide {channels}")
 
@@ -125,7 +118,7 @@ def g3_bench(fragments, arrangement, channels, resolution, blocks) -> Graph:
         raise UsageError(f"g3_bench fragments must be 1, 2 or 4 (appendix Fig. 1), got {fragments!r}")
     if arrangement not in ("series", "parallel"):
         raise UsageError(f"g3_bench arrangement must be 'series' or 'parallel', got {arrangement!r}")
-    _whole("g3_bench", "channels", channels)
+    check_count("g3_bench", "channels", channels)
     parallel = arrangement == "parallel" and fragments > 1
     if parallel and not is_symbolic(channels) and channels % fragments:
         raise UsageError(f"g3_bench {fragments}-fragment-parallel needs channels divisible by {fragments}, "
@@ -161,7 +154,7 @@ def g4_bench(relu, shortcut, channels, resolution, blocks) -> Graph:
     _check_common("g4_bench", resolution, blocks)
     relu = _flag("g4_bench", "relu", relu)
     shortcut = _flag("g4_bench", "shortcut", shortcut)
-    _whole("g4_bench", "channels", channels)
+    check_count("g4_bench", "channels", channels)
     if not is_symbolic(channels) and channels % 4:
         raise UsageError(f"g4_bench channels must be a multiple of 4 (bottleneck c/4), got {channels}")
     mid = channels // 4

@@ -23,11 +23,12 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
-from ..dims import fmt, is_symbolic, larger
+from ..dims import is_symbolic, larger
 from ..errors import UsageError
 from ..graph import Graph, Tensor
 from ..ops import Add, Conv2d, Flatten, GlobalAvgPool, HardSigmoid, HardSwish, Linear, Mul, Op, ReLU, ReLU6
-from .common import check_resolution, classifier, conv_bn_act, make_divisible, truncate_at_least
+from .common import (check_positive, check_resolution, check_whole, classifier, conv_bn_act, make_divisible,
+                     truncate_at_least)
 from .registry import register
 
 VARIANTS = ("paper", "torchvision")
@@ -65,28 +66,8 @@ def check_choice(name: str, parameter: str, value: Any, allowed: tuple) -> None:
         raise UsageError(f"{name} {parameter} must be one of {', '.join(allowed)}, got {value!r}")
 
 
-def shown(value: Any) -> str:
-    return fmt(value) if isinstance(value, (int, Fraction)) and not isinstance(value, bool) else repr(value)
-
-
-def check_whole(name: str, parameter: str, value: Any, minimum: int = 1) -> None:
-    """A whole number at least ``minimum`` (symbols pass)."""
-    if is_symbolic(value):
-        return
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise UsageError(f"{name} {parameter} must be a whole number, at least {minimum}, got {shown(value)}")
-
-
-def check_width(name: str, width: Any) -> None:
-    """A positive exact number (symbols pass)."""
-    if is_symbolic(width):
-        return
-    if isinstance(width, bool) or not isinstance(width, (int, Fraction)) or width <= 0:
-        raise UsageError(f"{name} width must be a positive number, got {shown(width)}")
-
-
 def check_common(name: str, width: Any, resolution: Any, classes: Any, resolution_multiple: int = 1) -> None:
-    check_width(name, width)
+    check_positive(name, "width", width)
     if resolution_multiple > 1:
         check_resolution(name, resolution, multiple=resolution_multiple, minimum=resolution_multiple)
     else:

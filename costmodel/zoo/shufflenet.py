@@ -25,7 +25,7 @@ from ..ops import (
     depthwise,
 )
 from .common import check_positive, check_resolution, classifier, conv_bn_act
-from .registry import register
+from .registry import register, show
 
 #: ShuffleNet v1, Table 1: output channels of stages 2, 3, 4 at 1x, for each group number g.
 V1_STAGE_CHANNELS = {1: (144, 288, 576), 2: (200, 400, 800), 3: (240, 480, 960), 4: (272, 544, 1088),
@@ -38,8 +38,16 @@ REPEATS = (4, 8, 4)  # units per stage (stride-2 unit + 3, 7, 3), both tables
 STEM = 24  # conv1 output channels at 1x, both tables
 
 
-def _width_text(width: Any) -> str:
-    return str(float(width)) if isinstance(width, (int, Fraction)) else str(width)
+def _stages(g: Graph, x: Tensor, stages: tuple, unit) -> Tensor:
+    """Stages 2-4 as both tables lay them out: scope ``stageN`` holding unit scopes ``0``, ``1``, ...
+    (:data:`REPEATS`), unit 0 with stride 2. ``unit(x, out, stride, first_of_net)`` builds one unit;
+    ``first_of_net`` marks stage 2's first unit."""
+    for index, (out, repeat) in enumerate(zip(stages, REPEATS)):
+        with g.scope(f"stage{index + 2}"):
+            for i in range(repeat):
+                with g.scope(str(i)):
+                    x = unit(x, out, 2 if i == 0 else 1, index == 0 and i == 0)
+    return x
 
 
 def _stem(g: Graph, channels: Any) -> Tensor:
@@ -63,11 +71,11 @@ def v1_channels(width: Any, groups: int) -> tuple[int, tuple[int, int, int]]:
         raise UsageError(f"shufflenet_v1 groups must be one of 1, 2, 3, 4, 8 (Table 1), got {groups!r}")
     if width not in V1_WIDTHS:
         raise UsageError(f"shufflenet_v1 width must be one of 0.25, 0.5, 1.0, 1.5, 2.0 (the paper's and official "
-                         f"code's multipliers), got {_width_text(width)}")
+                         f"code's multipliers), got {show(width)}")
     bad = _v1_misfit(width, groups)
     if bad is not None:
-        usable = ", ".join(_width_text(w) for w in V1_WIDTHS if _v1_misfit(w, groups) is None)
-        raise UsageError(f"shufflenet_v1 width {_width_text(width)} with groups {groups}: {bad}; with groups "
+        usable = ", ".join(show(w) for w in V1_WIDTHS if _v1_misfit(w, groups) is None)
+        raise UsageError(f"shufflenet_v1 width {show(width)} with groups {groups}: {bad}; with groups "
                          f"{groups} the width must be one of {usable}")
     stages = tuple(int(width * c) for c in V1_STAGE_CHANNELS[groups])
     stem = STEM * int(width) if width >= 1 else int(-(-STEM * width // groups) * groups)
@@ -79,9 +87,9 @@ def _v1_misfit(width: Any, groups: int) -> str | None:
     for c in V1_STAGE_CHANNELS[groups]:
         out = width * c
         if out != int(out):
-            return f"Table 1's {c} channels times {_width_text(width)} give {out}, not a whole number"
+            return f"Table 1's {c} channels times {show(width)} give {out}, not a whole number"
         if (int(out) // 4) % groups:
-            return (f"Table 1's {c} channels times {_width_text(width)} give {out}, whose bottleneck "
+            return (f"Table 1's {c} channels times {show(width)} give {out}, whose bottleneck "
                     f"{out}//4 = {int(out) // 4} does not split into {groups} groups")
     return None
 
@@ -127,11 +135,8 @@ def shufflenet_v1(width, groups, resolution, classes) -> Graph:
     stem, stages = v1_channels(width, groups)
     g = Graph("shufflenet_v1", (3, resolution, resolution))
     x = _stem(g, stem)
-    for index, (out, repeat) in enumerate(zip(stages, REPEATS)):
-        with g.scope(f"stage{index + 2}"):
-            for i in range(repeat):
-                with g.scope(str(i)):
-                    x = _v1_unit(g, x, out, groups, 2 if i == 0 else 1, dense_first=index == 0 and i == 0)
+    x = _stages(g, x, stages, lambda x, out, stride, first_of_net: _v1_unit(
+        g, x, out, groups, stride, dense_first=first_of_net))
     classifier(g, x, classes, bias=False)
     return g
 
@@ -198,17 +203,13 @@ def shufflenet_v2(width, resolution, classes, variant) -> Graph:
         raise UsageError(f"shufflenet_v2 variant must be 'paper' or 'torchvision', got {variant!r}")
     if width not in V2_CHANNELS:
         raise UsageError(f"shufflenet_v2 width must be one of 0.5, 1.0, 1.5, 2.0 (Table 5's channels are a "
-                         f"lookup, not a formula), got {_width_text(width)}")
+                         f"lookup, not a formula), got {show(width)}")
     check_resolution("shufflenet_v2", resolution)
     check_positive("shufflenet_v2", "classes", classes)
     *stages, last = V2_CHANNELS[width]
     g = Graph("shufflenet_v2", (3, resolution, resolution))
     x = _stem(g, STEM)
-    for index, (out, repeat) in enumerate(zip(stages, REPEATS)):
-        with g.scope(f"stage{index + 2}"):
-            for i in range(repeat):
-                with g.scope(str(i)):
-                    x = _v2_unit(g, x, out, 2 if i == 0 else 1, variant)
+    x = _stages(g, x, stages, lambda x, out, stride, first_of_net: _v2_unit(g, x, out, stride, variant))
     with g.stage("conv5"):
         x = conv_bn_act(g, "conv5", x, last)
     classifier(g, x, classes, bias=variant == "torchvision")
