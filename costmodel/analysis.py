@@ -24,7 +24,7 @@ from typing import Any, Iterable, Mapping
 from .dims import exact_ratio
 from .errors import CostModelError, NodeError, UsageError
 from .graph import Graph, Node
-from .ops.base import Field, Op
+from .ops.base import Field, Op, numel
 from .ops.elementwise import Add, BatchNorm, LocalResponseNorm, _Activation
 from .ops.movement import ChannelShuffle, Concat, Split
 
@@ -163,8 +163,8 @@ def analyze(graph: Graph, convention: str = "paper", fuse: Iterable[str] = ()) -
                              else op.paper_multiply_adds(inputs, node.outputs))
             moved = op.elements_read(inputs, node.outputs) + op.elements_written(inputs, node.outputs)
             if len(set(node.inputs)) < len(node.inputs):  # a tensor fed twice is read once
-                moved -= sum((_numel(t.shape) for t in _repeats(node.inputs)), 0)
-            activations = batch * sum((_numel(s) for s in node.outputs), 0)
+                moved -= sum((numel(t.shape) for t in _repeats(node.inputs)), 0)
+            activations = batch * sum((numel(s) for s in node.outputs), 0)
             field = fields_by_node[node.inputs[0].node] if node.inputs else Field.unit()
             for tensor in node.inputs[1:]:
                 field = field.merge(fields_by_node[tensor.node])
@@ -195,13 +195,6 @@ def _repeats(tensors) -> list:
             repeated.append(tensor)
         seen.add(tensor)
     return repeated
-
-
-def _numel(shape) -> Any:
-    result = 1
-    for d in shape:
-        result = result * d
-    return result
 
 
 def _is_fused(node: Node, fuse: frozenset, readers: dict, nodes: dict[str, Node], fused: set[str]) -> bool:

@@ -93,7 +93,8 @@ class _Compiler:
         self.sympy = sympy
         self.inner, self.outer = inner, set(outer)
         self.atoms: dict = {}  # outer-only expression -> Dummy
-        self.bodies = [self._atomize(sympy.sympify(e)) for e in exprs]
+        # totals are ints or sympy expressions from the analysis (never user text)
+        self.bodies = [self._atomize(sympy.Integer(e) if isinstance(e, int) else e) for e in exprs]
         self.atom_exprs, self.atom_symbols = list(self.atoms), list(self.atoms.values())
         self.atom_dens: dict = {}
 
