@@ -93,8 +93,7 @@ class _Compiler:
         self.sympy = sympy
         self.inner, self.outer = inner, set(outer)
         self.atoms: dict = {}  # outer-only expression -> Dummy
-        # totals are ints or sympy expressions from the analysis (never user text)
-        self.bodies = [self._atomize(sympy.Integer(e) if isinstance(e, int) else e) for e in exprs]
+        self.bodies = [self._atomize(sympy.Integer(e) if isinstance(e, int) else e) for e in exprs]  # totals
         self.atom_exprs, self.atom_symbols = list(self.atoms), list(self.atoms.values())
         self.atom_dens: dict = {}
 
