@@ -2,7 +2,14 @@
 
 Text, markdown and latex show human-readable numbers (K, M, G: thousands, millions, billions) and each
 row's share of the totals; csv and json keep exact integers. Symbolic values are printed as sympy writes
-them, which ``sympy.sympify`` reads back.
+them, which ``sympy.sympify`` reads back; in latex they are typeset by ``sympy.latex``.
+
+Nothing a user wrote (a network, stage or layer name, a parameter) becomes markup or a formula: every cell
+is escaped for its format. Text: control characters are shown as ``\\x..`` escapes (no terminal control
+sequence passes). Markdown: ``\\ ` * _ [ ] | !`` are backslash-escaped and ``& < > ~ $`` become entities,
+so ``2048*w**2`` shows as written. CSV: a cell starting with ``= + - @``, a tab or a carriage return is prefixed
+with ``'`` (OWASP's rule against spreadsheet formulas). LaTeX: every special character, ``^`` included
+(TeX's ``^^5c`` is a backslash), is written as its text command.
 """
 from __future__ import annotations
 
@@ -65,21 +72,45 @@ def share(value: Any, total: Any) -> str:
     return f"{100 * value / total:.2f}%"
 
 
-def _cells(table: Table, human_numbers: bool) -> tuple[list[str], list[list[Any]]]:
+class _Formula:
+    """A cell already typeset (by sympy.latex): not escaped again."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def _latex_formula(value: Any) -> Any:
+    """A symbolic value as ``$...$`` typeset by sympy (symbol names are ours to check, never raw TeX)."""
+    import sympy
+
+    return _Formula("$" + sympy.latex(value) + "$")
+
+
+def _is_symbolic(value: Any) -> bool:
+    return bool(getattr(value, "free_symbols", None))
+
+
+def _cells(table: Table, human_numbers: bool, symbolic=None) -> tuple[list[str], list[list[Any]]]:
     shares = list(table.share_of)
     header = list(table.columns) + [f"{c} %" for c in shares]
     totals = table.totals.as_dict()
     base = (table.share_base or table.totals).as_dict()
     body = []
     for index, row in enumerate(table.rows):
-        cells = [_cell(c, row.get(c, ""), human_numbers) for c in table.columns]
+        cells = [symbolic(row[c]) if symbolic and _is_symbolic(row.get(c)) else _cell(c, row.get(c, ""), human_numbers)
+                 for c in table.columns]
         shown = table.share_rows[index] if table.share_rows else True
         cells += [share(row.get(c), base[c]) if shown or c == "mac" else "" for c in shares]
         body.append(cells)
     total_row = ["total"] + [""] * (len(table.columns) - 1)
     for c in ("flops", "params", "mac"):
         if c in table.columns:
-            total_row[table.columns.index(c)] = human(totals[c]) if human_numbers else totals[c]
+            value = totals[c]
+            total_row[table.columns.index(c)] = symbolic(value) if symbolic and _is_symbolic(value) else \
+                human(value) if human_numbers else value
     total_row += [share(base[c], base[c]) for c in shares]
     body.append(total_row)
     return header, body
@@ -97,9 +128,48 @@ def _cell(column: str, value: Any, human_numbers: bool) -> Any:
     return value
 
 
+def text_safe(value: Any) -> str:
+    """A cell for a terminal: control characters (ANSI escapes, line breaks) shown as ``\\x1b``-style escapes."""
+    text = str(value)
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
+_MARKDOWN_ESCAPED = set("\\`*_[]|!")  # backslash escapes both CommonMark and Python-Markdown honour
+_MARKDOWN_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "~": "&#126;", "$": "&#36;"}
+
+
+def markdown_safe(value: Any) -> str:
+    """A table cell for Markdown (and the HTML it becomes), shown as written: ``\\ ` * _ [ ] | !`` are
+    backslash-escaped, ``& < > ~ $`` written as entities (no tag, entity, strike-through or math forms), and
+    control characters shown as escapes. Block syntax (``#``, ``1.``, ``-``) has no meaning inside a cell."""
+    return "".join("\\" + c if c in _MARKDOWN_ESCAPED else _MARKDOWN_ENTITIES.get(c, c) for c in text_safe(value))
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: Any) -> Any:
+    """A CSV cell a spreadsheet will not run: text starting with ``= + - @``, tab or CR gets a leading ``'``."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+_LATEX_SPECIAL = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
+                  "%": r"\%", "_": r"\_", "^": r"\textasciicircum{}", "~": r"\textasciitilde{}",
+                  "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}"}
+
+
+def latex_safe(value: Any) -> str:
+    """Text for LaTeX: each special character as its text command (no macro, no ``^^`` escape survives)."""
+    return "".join(_LATEX_SPECIAL.get(c, c) for c in " ".join(text_safe(value).split()))
+
+
 def _text(table: Table) -> str:
     header, body = _cells(table, True)
-    rows = [header] + [[str(c) for c in r] for r in body]
+    rows = [[text_safe(c) for c in header]] + [[text_safe(c) for c in r] for r in body]
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     numeric = [i for i, name in enumerate(header) if name not in ("name", "op", "stage", "layer", "input",
                                                                     "output", "output size", "kernel")]
@@ -117,19 +187,19 @@ def _text(table: Table) -> str:
 
 def _markdown(table: Table) -> str:
     header, body = _cells(table, True)
-    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    out += ["| " + " | ".join(str(c).replace("|", "\\|") for c in r) + " |" for r in body]
+    out = ["| " + " | ".join(markdown_safe(h) for h in header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    out += ["| " + " | ".join(markdown_safe(c) for c in r) + " |" for r in body]
     if table.note:
-        out += ["", f"*{table.note}*"]
+        out += ["", f"*{markdown_safe(table.note)}*"]
     return "\n".join(out)
 
 
 def _csv(table: Table) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(table.columns)
+    writer.writerow([csv_safe(c) for c in table.columns])
     for row in table.rows:
-        writer.writerow([_csv_cell(row.get(c, "")) for c in table.columns])
+        writer.writerow([csv_safe(_csv_cell(row.get(c, ""))) for c in table.columns])
     return buffer.getvalue().rstrip("\n")
 
 
@@ -143,11 +213,10 @@ def _csv_cell(value: Any) -> Any:
 
 
 def _latex(table: Table) -> str:
-    header, body = _cells(table, True)
+    header, body = _cells(table, True, symbolic=_latex_formula)
 
-    def esc(text: Any) -> str:
-        return str(text).replace("\\", r"\textbackslash{}").replace("_", r"\_").replace("%", r"\%") \
-            .replace("&", r"\&").replace("#", r"\#")
+    def esc(cell: Any) -> str:
+        return cell.text if isinstance(cell, _Formula) else latex_safe(cell)
 
     align = "l" * 2 + "r" * (len(header) - 2)
     out = [r"\begin{tabular}{" + align + "}", r"\toprule", " & ".join(esc(h) for h in header) + r" \\", r"\midrule"]
@@ -157,7 +226,7 @@ def _latex(table: Table) -> str:
 
 
 def to_json(table: Table, name: str, parameters: dict[str, Any], convention: str) -> str:
-    """The JSON contract of DESIGN.md section 4 (``layers``; ``stages`` or ``ops`` for the other tables)."""
+    """The JSON table: name, parameters, convention, totals, then ``layers`` (or ``stages`` / ``ops``)."""
     if table.title == "layers":
         keys = ("name", "op", "stage", "input", "output", "flops", "params", "mac", "activations")
         rows = [{k: exact(row[k]) for k in keys} for row in table.rows]
@@ -184,7 +253,7 @@ def render(table: Table, fmt: str, *, name: str = "", parameters: dict[str, Any]
            convention: str = "paper") -> str:
     """``table`` in format ``fmt`` (text, markdown, csv, json, latex)."""
     if fmt not in FORMATS:
-        raise UsageError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+        raise UsageError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
     if fmt == "json":
         return to_json(table, name, parameters or {}, convention)
     return {"text": _text, "markdown": _markdown, "csv": _csv, "latex": _latex}[fmt](table)
