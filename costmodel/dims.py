@@ -9,13 +9,10 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any, Iterable, Union
 
+from .values import is_symbolic, known, show  # noqa: F401 (is_symbolic and known are used through dims)
+
 Dim = Union[int, Any]  # an int, or a sympy expression standing for one
 Shape = tuple  # per-sample tensor shape, (C, H, W) or (F,)
-
-
-def is_symbolic(value: Any) -> bool:
-    """True for a sympy object with free symbols (anything not reducible to a plain number)."""
-    return bool(getattr(value, "free_symbols", None))
 
 
 def as_dim(value: Any, what: str) -> Dim:
@@ -35,16 +32,6 @@ def as_dim(value: Any, what: str) -> Dim:
         if getattr(value, "is_integer", False):
             return int(value)
     raise TypeError(f"{what} must be an integer or a symbol, got {value!r}")
-
-
-def known(condition: Any) -> bool | None:
-    """The truth of a comparison, or None when it depends on symbols whose values are unknown."""
-    if isinstance(condition, bool):
-        return condition
-    try:
-        return bool(condition)
-    except TypeError:
-        return None
 
 
 def surely_not_multiple(value: Dim, divisor: Dim) -> bool:
@@ -127,8 +114,4 @@ def pair(value: Any, what: str) -> tuple[Dim, Dim]:
     return dim, dim
 
 
-def fmt(value: Any) -> str:
-    """A dimension or shape as users write it: ``32``, ``c1``, ``[32, 56, 56]``."""
-    if isinstance(value, tuple):
-        return "[" + ", ".join(fmt(v) for v in value) + "]"
-    return str(value)
+fmt = show  # a dimension or shape as users write it: ``32``, ``c1``, ``[32, 56, 56]`` (see values.show)

@@ -272,10 +272,10 @@ def test_cli_json_of_symbolic_v1_reads_back_and_matches():
 # ----- bad arguments --------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("name, parameters, words", [
     ("mobilenet_v1", {"width": 0}, ["width", "0"]),
-    ("mobilenet_v2", {"width": -0.5}, ["width", "-1/2"]),
+    ("mobilenet_v2", {"width": -0.5}, ["width", "-0.5"]),
     ("mobilenet_v1", {"resolution": 100}, ["resolution", "32", "100"]),
     ("mobilenet_v2", {"resolution": 0}, ["resolution", "0"]),
-    ("mobilenet_v3_small", {"resolution": 112.5}, ["resolution", "225/2"]),
+    ("mobilenet_v3_small", {"resolution": 112.5}, ["resolution", "112.5"]),
     ("mobilenet_v3_large", {"classes": 0}, ["classes", "0"]),
     ("mobilenet_v3_large", {"variant": "keras"}, ["variant", "keras"]),
     ("mobilenet_v1", {"body": "dense"}, ["body", "dense"])])

@@ -1,0 +1,221 @@
+"""The vocabulary every layer shares: what a value is, how it is shown, how a misspelt name is corrected,
+what kind a parameter is and how a value given for it is checked.
+
+Ground floor: imports nothing of costmodel but :mod:`~costmodel.errors`, and never imports sympy (a sympy
+value is recognised by its attributes; whoever made it imported sympy already).
+
+* :func:`show` prints any value a user gave or we computed, on one line, as a user writes it.
+* :func:`suggest` gives `` (did you mean a, b?)`` for a misspelt name.
+* :func:`as_rational` turns a decimal number into the exact fraction it writes (``0.75`` -> ``3/4``).
+* :class:`Parameter` (name, default, kind, choices) and :func:`kind_of`, which derives the kind from a
+  default; :meth:`Parameter.check` types and checks a value. The checks :func:`check_whole`,
+  :func:`check_ratio`, :func:`check_flag` and :func:`check_choice` raise one :class:`UsageError` per
+  mistake, worded ``<owner> <parameter> must be <constraint>, got <value>``.
+"""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any, Iterable
+
+from .errors import UsageError
+
+KINDS = ("whole", "ratio", "flag", "choice")
+_MAX_DECIMAL_PLACES = 20  # a fraction needing more places is shown as p/q
+
+
+# ----- what a value is ----------------------------------------------------------------------------------------
+def is_symbolic(value: Any) -> bool:
+    """True for a sympy object with free symbols (anything not reducible to a plain number)."""
+    return bool(getattr(value, "free_symbols", None))
+
+
+def known(condition: Any) -> bool | None:
+    """The truth of a comparison, or None when it depends on symbols whose values are unknown."""
+    if isinstance(condition, bool):
+        return condition
+    try:
+        return bool(condition)
+    except TypeError:
+        return None
+
+
+def is_number(value: Any) -> bool:
+    """An exact number: an int or a Fraction (not a bool, not a float, not a symbol)."""
+    return isinstance(value, (int, Fraction)) and not isinstance(value, bool)
+
+
+def as_rational(value: Any) -> Any:
+    """The exact rational number ``value`` stands for; values of other types pass unchanged.
+
+    A float becomes the fraction its shortest decimal writes (``0.75`` -> ``Fraction(3, 4)``, ``0.1`` ->
+    ``Fraction(1, 10)``, not the binary float's 3602879701896397/36028797018963968); a sympy number (no free
+    symbols) becomes a Fraction; a Fraction with denominator 1 becomes an int. Infinite and NaN floats pass
+    unchanged (a check then refuses them).
+    """
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            return value
+        value = Fraction(repr(float(value)))
+    elif getattr(value, "is_Rational", False) and not is_symbolic(value):
+        value = Fraction(int(value.p), int(value.q))
+    if isinstance(value, Fraction) and value.denominator == 1:
+        return value.numerator
+    return value
+
+
+# ----- how a value is shown -----------------------------------------------------------------------------------
+def show(value: Any, limit: int | None = None) -> str:
+    """``value`` as a user writes it, on one line; shortened with ``...`` past ``limit`` characters.
+
+    ints as digits; a Fraction as the decimal it is when that decimal is finite (``0.75``, ``-0.5``), else
+    ``p/q`` (``1/3``); a float as Python prints it (``0.7``, ``1.0``); ``true``/``false``; ``null`` for None;
+    a string quoted (``'paper'``); a sympy expression as sympy prints it (``floor(alpha*32)``); a tuple or
+    list (a shape) as ``[a, b, c]``.
+    """
+    text = " ".join(_text(value).split())
+    if limit is not None and len(text) > limit:
+        text = text[:max(limit - 3, 0)] + "..."
+    return text
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool) or getattr(getattr(value, "dtype", None), "kind", None) == "b":
+        return "true" if value else "false"
+    if isinstance(value, (tuple, list)):
+        return "[" + ", ".join(_text(v) for v in value) + "]"
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, float):
+        return repr(float(value))
+    if getattr(value, "is_Rational", False) and not is_symbolic(value):
+        value = Fraction(int(value.p), int(value.q))
+    if isinstance(value, Fraction):
+        return _fraction_text(value)
+    return str(value)
+
+
+def _fraction_text(value: Fraction) -> str:
+    """``3/4`` -> ``0.75``; ``1/3`` -> ``1/3`` (no finite decimal); ``2/1`` -> ``2``."""
+    if value.denominator == 1:
+        return str(value.numerator)
+    rest, twos, fives = value.denominator, 0, 0
+    while rest % 2 == 0:
+        rest, twos = rest // 2, twos + 1
+    while rest % 5 == 0:
+        rest, fives = rest // 5, fives + 1
+    places = max(twos, fives)
+    if rest != 1 or places > _MAX_DECIMAL_PLACES:
+        return f"{value.numerator}/{value.denominator}"
+    digits = str(abs(value.numerator) * 10 ** places // value.denominator).rjust(places + 1, "0")
+    return f"{'-' if value < 0 else ''}{digits[:-places]}.{digits[-places:]}"
+
+
+def suggest(word: Any, options: Iterable) -> str:
+    """`` (did you mean a, b?)`` naming up to three of ``options`` close to ``word``, or ``""``."""
+    if not isinstance(word, str):
+        return ""
+    close = difflib.get_close_matches(word, [str(option) for option in options], n=3)
+    return f" (did you mean {', '.join(close)}?)" if close else ""
+
+
+# ----- parameters and their checks ----------------------------------------------------------------------------
+def _refuse(owner: str, parameter: str, constraint: str, value: Any) -> UsageError:
+    return UsageError(f"{owner} {parameter} must be {constraint}, got {show(value, limit=60)}")
+
+
+def check_whole(owner: str, parameter: str, value: Any, minimum: int = 1) -> Any:
+    """A whole number at least ``minimum``, or a symbol; returned typed (``2.0`` -> ``2``)."""
+    value = as_rational(value)
+    if is_symbolic(value):
+        return value
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise _refuse(owner, parameter, f"a whole number, at least {minimum}", value)
+    return value
+
+
+def check_ratio(owner: str, parameter: str, value: Any) -> Any:
+    """A positive exact number (``0.75`` becomes 3/4), or a symbol; returned typed."""
+    value = as_rational(value)
+    if is_symbolic(value):
+        return value
+    if not is_number(value) or value <= 0:
+        raise _refuse(owner, parameter, "a positive number", value)
+    return value
+
+
+def check_flag(owner: str, parameter: str, value: Any) -> bool:
+    """``True`` or ``False`` (not 1 or 0, not a word)."""
+    if not isinstance(value, bool):
+        raise _refuse(owner, parameter, "true or false", value)
+    return value
+
+
+def check_choice(owner: str, parameter: str, value: Any, choices: tuple) -> Any:
+    """One of ``choices`` (words listed bare: ``one of paper, torchvision``)."""
+    if is_symbolic(value) or value not in choices:
+        listed = ", ".join(c if isinstance(c, str) else show(c) for c in choices)
+        raise _refuse(owner, parameter, f"one of {listed}", value)
+    return value
+
+
+_KIND_CHECKS = {"whole": check_whole, "ratio": check_ratio, "flag": check_flag}
+
+
+def kind_of(default: Any) -> str:
+    """The kind a parameter's default implies: bool -> ``flag``, int -> ``whole``, Fraction or float ->
+    ``ratio``, str -> ``choice``."""
+    if isinstance(default, bool):
+        return "flag"
+    if isinstance(default, int):
+        return "whole"
+    if isinstance(default, (Fraction, float)):
+        return "ratio"
+    if isinstance(default, str):
+        return "choice"
+    raise TypeError(f"cannot tell a parameter's kind from its default {default!r}")
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A parameter of something that builds a graph.
+
+    ``kind``: ``whole`` (positive whole number or integer symbol: resolution, classes, groups, blocks),
+    ``ratio`` (positive exact number or positive symbol: width), ``flag`` (bool) or ``choice`` (a word);
+    ``choices``: the allowed values where they are few (a variant, ShuffleNet's groups).
+    """
+
+    name: str
+    default: Any
+    kind: str
+    choices: tuple = ()
+    doc: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"parameter {self.name}: kind must be one of {', '.join(KINDS)}, got {self.kind!r}")
+        if self.kind == "choice" and not self.choices:
+            raise ValueError(f"parameter {self.name}: a choice needs its choices")
+
+    @classmethod
+    def from_default(cls, name: str, default: Any, choices: tuple = (), doc: str = "") -> "Parameter":
+        """The parameter whose kind :func:`kind_of` derives from ``default`` (a float default is kept as
+        the Fraction it writes: ``1.0`` -> ``Fraction(1, 1)``, a ratio)."""
+        kind = kind_of(default)
+        if isinstance(default, float):
+            default = Fraction(repr(default))
+        return cls(name, default, kind, tuple(choices), doc)
+
+    def check(self, owner: str, value: Any) -> Any:
+        """``value`` typed (decimals become exact fractions) and checked against the kind and the choices;
+        a :class:`UsageError` ``<owner> <name> must be ..., got <value>`` otherwise."""
+        if self.kind in _KIND_CHECKS:
+            value = _KIND_CHECKS[self.kind](owner, self.name, value)
+        if self.choices:
+            value = check_choice(owner, self.name, value, self.choices)
+        return value
