@@ -4,21 +4,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..dims import fmt
+from ..dims import fmt, product
 from .base import Field, Op
 
 
 @dataclass(frozen=True)
 class Linear(Op):
-    """Fully connected layer on a flat ``[features]`` input (a 1x1 convolution on a 1x1 map).
+    """Fully connected layer on its input's last axis, ``[.., in] -> [.., out]`` (``torch.nn.Linear``).
+
+    By default the input must be flat ``[features]`` (a 1x1 convolution on a 1x1 map), so that a forgotten
+    flatten is an error; with ``any_rank`` true the layer maps the last axis of an input of any rank, each
+    leading position being one row (a transformer's tokens, a channels-last map).
 
     * params: ``in*out`` (+ ``out`` with bias)
-    * multiply-adds: ``in*out`` (counted under ``paper``)
+    * multiply-adds: ``prod(leading)*in*out`` (counted under ``paper``), ``prod(leading)`` = 1 when flat
     * mac: input + output + params
     """
 
     out_features: Any
     bias: bool = True
+    any_rank: bool = False
 
     kind = "linear"
     category = "fc"
@@ -27,17 +32,18 @@ class Linear(Op):
     def __post_init__(self):
         self._normalise("out_features", self.out_features)
         self._flag("bias")
+        self._flag("any_rank")
 
     def output_shapes(self, inputs):
-        if len(inputs[0]) != 1:
+        if len(inputs[0]) != 1 and not (self.any_rank and len(inputs[0]) > 1):
             raise self.fail("input", f"must be flat [features], got {fmt(inputs[0])} (add a flatten before it)")
-        return ((self.out_features,),)
+        return (tuple(inputs[0][:-1]) + (self.out_features,),)
 
     def params(self, inputs):
-        return inputs[0][0] * self.out_features + (self.out_features if self.bias else 0)
+        return inputs[0][-1] * self.out_features + (self.out_features if self.bias else 0)
 
     def multiply_adds(self, inputs, outputs):
-        return inputs[0][0] * self.out_features
+        return product(inputs[0][:-1]) * inputs[0][-1] * self.out_features
 
     def receptive_field(self, field: Field, inputs) -> Field:
         return field

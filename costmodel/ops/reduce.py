@@ -1,0 +1,57 @@
+"""Reductions: GlobalMaxPool, and ReduceMean over any axes.
+
+None is counted in ``flops`` under ``paper``; under ``all`` each costs one step (a comparison or an
+addition) per input element. mac: input + output. A mean over H and W of ``[C, H, W]`` is a
+:class:`~costmodel.ops.pool.GlobalAvgPool`, which costs the same.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..dims import fmt
+from .base import Op, numel
+from .pool import GlobalAvgPool
+from .tensor import axis_of, whole_numbers
+
+
+@dataclass(frozen=True)
+class GlobalMaxPool(GlobalAvgPool):
+    """Maximum over H and W: ``[C, H, W] -> [C, 1, 1]``. ``all``: one comparison per input element (the
+    shape, cost and receptive-field rules of :class:`~costmodel.ops.pool.GlobalAvgPool`)."""
+
+    kind = "global_max_pool"
+
+
+@dataclass(frozen=True)
+class ReduceMean(Op):
+    """Mean over ``axes`` (null: every axis); ``keepdims`` keeps them as size 1, else they are removed.
+
+    * params 0; multiply-adds 0 under ``paper``, under ``all`` one addition per input element
+    * mac: input + output
+    """
+
+    axes: Any = None
+    keepdims: bool = True
+
+    kind = "reduce_mean"
+    category = "pool"
+
+    def __post_init__(self):
+        whole_numbers(self, "axes", self.axes, allow_none=True)
+        self._flag("keepdims")
+
+    def output_shapes(self, inputs):
+        shape = inputs[0]
+        axes = range(len(shape)) if self.axes is None else [axis_of(self, "axes", a, len(shape)) for a in self.axes]
+        reduced = set(axes)
+        if self.keepdims:
+            return (tuple(1 if i in reduced else d for i, d in enumerate(shape)),)
+        kept = tuple(d for i, d in enumerate(shape) if i not in reduced)
+        if not kept:
+            raise self.fail("keepdims", f"must be true when every axis of input {fmt(shape)} is reduced "
+                                        f"(a per-sample scalar has no shape)")
+        return (kept,)
+
+    def multiply_adds(self, inputs, outputs):
+        return numel(inputs[0])
