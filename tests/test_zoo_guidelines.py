@@ -186,10 +186,10 @@ def test_defaults_are_56x56_and_10_blocks():
     ("g3_bench", {"fragments": 4, "arrangement": "parallel", "channels": 66}, "divisible by 4"),
     ("g2_bench", {"groups": 3, "channels": 128}, "3 does not divide 128"),
     ("g4_bench", {"channels": 30}, "multiple of 4"),
-    ("g4_bench", {"relu": "maybe"}, "relu must be one of True, False"),
-    ("g1_bench", {"c1": 0}, "c1 must be a positive number"),
+    ("g4_bench", {"relu": "maybe"}, "relu must be true or false, got 'maybe'"),
+    ("g1_bench", {"c1": 0}, "c1 must be a whole number, at least 1, got 0"),
     ("g1_bench", {"c2": 90.5}, "c2 must be a whole number"),
-    ("g1_bench", {"blocks": 0}, "blocks must be a whole number of at least 1"),
+    ("g1_bench", {"blocks": 0}, "blocks must be a whole number, at least 1, got 0"),
 ])
 def test_bad_arguments(name, params, words):
     with pytest.raises(UsageError, match=words):
@@ -197,7 +197,7 @@ def test_bad_arguments(name, params, words):
 
 
 def test_direct_calls_check_their_choices():
-    with pytest.raises(UsageError, match="fragments must be 1, 2 or 4"):
+    with pytest.raises(UsageError, match="fragments must be one of 1, 2, 4, got 8"):
         G.g3_bench(fragments=8, arrangement="series", channels=128, resolution=56, blocks=10)
     with pytest.raises(UsageError, match="shortcut must be true or false"):
         G.g4_bench(relu=True, shortcut="no", channels=32, resolution=56, blocks=10)

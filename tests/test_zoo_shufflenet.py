@@ -242,7 +242,7 @@ def test_v2_bad_arguments(params, words):
 
 
 def test_v2_direct_call_refuses_other_widths():
-    with pytest.raises(UsageError, match=r"lookup, not a formula\), got 0.75"):
+    with pytest.raises(UsageError, match="width must be one of 0.5, 1.0, 1.5, 2.0, got 0.75"):
         shufflenet_v2(width=Fraction(3, 4), resolution=224, classes=1000, variant="paper")
-    with pytest.raises(UsageError, match="variant must be 'paper' or 'torchvision'"):
+    with pytest.raises(UsageError, match="variant must be one of paper, torchvision, got 'tf'"):
         shufflenet_v2(width=1, resolution=224, classes=1000, variant="tf")

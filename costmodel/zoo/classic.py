@@ -21,8 +21,9 @@ from ..dims import is_symbolic
 from ..errors import UsageError
 from ..graph import Graph, Tensor
 from ..ops import AvgPool2d, Conv2d, Flatten, Linear, LocalResponseNorm, MaxPool2d, ReLU
+from ..values import show
 from .registry import register
-from .common import VARIANTS, check_classes, check_size
+from .common import VARIANTS, check_size
 
 
 def layer(g: Graph, name: str, x: Tensor, op, relu: bool = True, lrn: bool = False) -> Tensor:
@@ -41,7 +42,7 @@ def numeric_resolution(name: str, resolution: Any) -> None:
     check_size(name, resolution)
     if is_symbolic(resolution):
         raise UsageError(f"{name} resolution must be a number: its fc6 takes a fixed-size map "
-                         f"(torchvision's adaptive pool depends on the exact size), got {resolution}")
+                         f"(torchvision's adaptive pool depends on the exact size), got {show(resolution)}")
 
 
 def fixed_map(g: Graph, name: str, x: Tensor, side: int, adaptive: bool, resolution: int) -> Tensor:
@@ -94,7 +95,6 @@ def alexnet(resolution, classes, variant) -> Graph:
     ``torchvision``: ``torchvision.models.alexnet``, no groups, 64-192-384-256-256.
     """
     numeric_resolution("alexnet", resolution)
-    check_classes("alexnet", classes)
     g = Graph("alexnet", (3, resolution, resolution))
     x = g.input
     for row in ALEXNET[variant]:
@@ -123,7 +123,6 @@ def vgg16(resolution, classes) -> Graph:
     torchvision (without BatchNorm) agree: 138 M parameters (Table 2).
     """
     numeric_resolution("vgg16", resolution)
-    check_classes("vgg16", classes)
     g = Graph("vgg16", (3, resolution, resolution))
     x = g.input
     for b, widths in enumerate(VGG16_BLOCKS, start=1):

@@ -1,17 +1,20 @@
 """Building blocks and scaling rules shared by the zoo builders.
 
 The scaling rules work on exact numbers (ints, Fractions) and on sympy symbols alike, so that a width or a
-resolution left symbolic gives closed forms with floor functions where the reference code rounds.
+resolution left symbolic gives closed forms with floor functions where the reference code rounds. The
+registry checks every parameter's kind (:mod:`~costmodel.zoo.registry`); the checks here are the
+networks' own constraints on a resolution.
 """
 from __future__ import annotations
 
 from fractions import Fraction
 from typing import Any
 
-from ..dims import fmt, is_symbolic, known
+from ..dims import is_symbolic
 from ..errors import UsageError
 from ..graph import Graph, Tensor
 from ..ops import BatchNorm, Conv2d, Flatten, GlobalAvgPool, Linear, Op, ReLU
+from ..values import check_whole, show
 
 VARIANTS = ("paper", "torchvision")  # where a paper and torchvision's implementation differ
 
@@ -23,7 +26,7 @@ def floor(value: Any) -> Any:
         import sympy
         return sympy.floor(value)
     if isinstance(value, float):
-        raise UsageError(f"expected an exact number, got the float {value!r}")
+        raise UsageError(f"expected an exact number, got the float {show(value)}")
     return int(value // 1) if isinstance(value, Fraction) else int(value)
 
 
@@ -83,42 +86,9 @@ def check_resolution(name: str, resolution: Any, multiple: int = 32, minimum: in
         return
     if not isinstance(resolution, int) or resolution < minimum or resolution % multiple:
         raise UsageError(f"{name} resolution must be a whole multiple of {multiple}, at least {minimum}, "
-                         f"got {fmt(resolution)}")
-
-
-def shown(value: Any) -> str:
-    """A value in a check's message: exact numbers as written (``225/2``), anything else as its repr."""
-    return fmt(value) if isinstance(value, (int, Fraction)) and not isinstance(value, bool) else repr(value)
-
-
-def check_positive(name: str, parameter: str, value: Any) -> None:
-    """A positive exact number (symbols pass)."""
-    if is_symbolic(value):
-        return
-    if isinstance(value, bool) or not isinstance(value, (int, Fraction)) or known(value <= 0):
-        raise UsageError(f"{name} {parameter} must be a positive number, got {shown(value)}")
-
-
-def check_whole(name: str, parameter: str, value: Any, minimum: int = 1) -> None:
-    """A whole number at least ``minimum`` (symbols pass)."""
-    if is_symbolic(value):
-        return
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise UsageError(f"{name} {parameter} must be a whole number, at least {minimum}, got {shown(value)}")
-
-
-def check_count(name: str, parameter: str, value: Any) -> None:
-    """A positive whole number such as a class or channel count (symbols pass)."""
-    check_positive(name, parameter, value)
-    if not is_symbolic(value) and not isinstance(value, int):
-        raise UsageError(f"{name} {parameter} must be a whole number, got {shown(value)}")
+                         f"got {show(resolution)}")
 
 
 def check_size(name: str, resolution: Any, minimum: int = 32) -> None:
     """A resolution of any whole number of pixels, at least ``minimum`` (symbols pass)."""
     check_whole(name, "resolution", resolution, minimum)
-
-
-def check_classes(name: str, classes: Any) -> None:
-    """A positive whole number of classes (symbols pass)."""
-    check_count(name, "classes", classes)

@@ -38,7 +38,7 @@ from ..ops import (
     ReLU,
     Split,
 )
-from .common import check_classes, check_positive, check_size, conv_bn_act, make_divisible
+from .common import check_size, conv_bn_act, make_divisible
 from .registry import register
 
 # Table 1 (and the reference code's cfgs): (kernel, expansion, out, SE, stride) per bottleneck, by stage
@@ -103,9 +103,7 @@ def ghostnet(width, resolution, classes) -> Graph:
     Follows the reference ``ghostnet_pytorch/ghostnet.py``; width multiplier ``make_divisible(c * width, 4)``
     on every channel count but the 1280 of ``conv_head`` (Table 7: 0.5x, 1.0x, 1.3x).
     """
-    check_positive("ghostnet", "width", width)
     check_size("ghostnet", resolution)
-    check_classes("ghostnet", classes)
     g = Graph("ghostnet", (3, resolution, resolution))
     with g.stage("conv_stem"):
         x = conv_bn_act(g, "conv_stem", g.input, make_divisible(STEM * width, 4), kernel=3, stride=2)

@@ -17,20 +17,14 @@ from dataclasses import dataclass
 from math import isqrt
 from typing import Any
 
-from ..dims import fmt, is_symbolic
+from ..dims import is_symbolic
 from ..errors import UsageError
 from ..graph import Graph, Tensor
 from ..ops import Add, Concat, Conv2d, ReLU
-from .common import check_count
+from ..values import show
 from .registry import register
 
 SOURCE = "Ma et al. 2018 (ShuffleNet V2), section 2"
-
-
-def _check_common(name: str, resolution: Any, blocks: Any) -> None:
-    check_count(name, "resolution", resolution)
-    if isinstance(blocks, bool) or not isinstance(blocks, int) or blocks < 1:
-        raise UsageError(f"{name} blocks must be a whole number of at least 1, got {blocks!r}")
 
 
 def _stack(name: str, channels: Any, resolution: Any, blocks: int, block) -> Graph:
@@ -53,10 +47,6 @@ def g1_bench(c1, c2, resolution, blocks) -> Graph:
     channels and c2 output channels, and the second otherwise." Table 1 varies c1:c2 at (nearly) fixed
     multiply-adds ``2*hw*c1*c2`` per block; a 1x1 conv moves ``hw(c1+c2) + c1*c2`` elements.
     """
-    _check_common("g1_bench", resolution, blocks)
-    check_count("g1_bench", "c1", c1)
-    check_count("g1_bench", "c2", c2)
-
     def block(g: Graph, x: Tensor) -> Tensor:
         x = g.add("conv1", Conv2d(c2, kernel=1), x)
         return g.add("conv2", Conv2d(c1, kernel=1), x)
@@ -72,11 +62,9 @@ def g2_bench(groups, channels, resolution, blocks) -> Graph:
     widens c to hold the multiply-adds ``2*hw*c^2/g`` per block fixed. A 1x1 group conv moves
     ``hw(c1+c2) + c1*c2/g`` elements.
     """
-    _check_common("g2_bench", resolution, blocks)
-    check_count("g2_bench", "groups", groups)
-    check_count("g2_bench", "channels", channels)
     if not (is_symbolic(groups) or is_symbolic(channels)) and channels % groups:
-        raise UsageError(f"g2_bench groups must divide channels, but {groups} does not divide {channels}")
+        raise UsageError(f"g2_bench groups must divide channels, but {show(groups)} does not divide "
+                         f"{show(channels)}")
 
     def block(g: Graph, x: Tensor) -> Tensor:
         x = g.add("conv1", Conv2d(channels, kernel=1, groups=groups), x)
@@ -113,16 +101,10 @@ def g3_bench(fragments, arrangement, channels, resolution, blocks) -> Graph:
     branches, each a 1x1 conv c -> c/n, joined by a concat (Inception-style); one fragment is one conv c -> c
     whatever the arrangement.
     """
-    _check_common("g3_bench", resolution, blocks)
-    if fragments not in (1, 2, 4):
-        raise UsageError(f"g3_bench fragments must be 1, 2 or 4 (appendix Fig. 1), got {fragments!r}")
-    if arrangement not in ("series", "parallel"):
-        raise UsageError(f"g3_bench arrangement must be 'series' or 'parallel', got {arrangement!r}")
-    check_count("g3_bench", "channels", channels)
     parallel = arrangement == "parallel" and fragments > 1
     if parallel and not is_symbolic(channels) and channels % fragments:
         raise UsageError(f"g3_bench {fragments}-fragment-parallel needs channels divisible by {fragments}, "
-                         f"got {fmt(channels)}")
+                         f"got {show(channels)}")
     width = g3_width(fragments, arrangement, channels)
 
     def block(g: Graph, x: Tensor) -> Tensor:
@@ -136,13 +118,7 @@ def g3_bench(fragments, arrangement, channels, resolution, blocks) -> Graph:
     return _stack("g3_bench", width, resolution, blocks, block)
 
 
-def _flag(name: str, parameter: str, value: Any) -> bool:
-    if value in (True, False) and not is_symbolic(value):
-        return bool(value)
-    raise UsageError(f"{name} {parameter} must be true or false, got {value!r}")
-
-
-@register("g4_bench", source=f"{SOURCE}, G4 and Table 4", choices={"relu": (True, False), "shortcut": (True, False)},
+@register("g4_bench", source=f"{SOURCE}, G4 and Table 4",
           relu=True, shortcut=True, channels=32, resolution=56, blocks=10)
 def g4_bench(relu, shortcut, channels, resolution, blocks) -> Graph:
     """G4 benchmark: ResNet bottleneck units (1x1, 3x3, 1x1) with or without ReLU and shortcut.
@@ -151,12 +127,8 @@ def g4_bench(relu, shortcut, channels, resolution, blocks) -> Graph:
     (1x1), bottleneck ratio 1/4 as in ResNet, with ReLU after each conv (after the add for the last one) and
     an identity shortcut; ``relu`` and ``shortcut`` remove them. Multiply-adds do not change; mac does.
     """
-    _check_common("g4_bench", resolution, blocks)
-    relu = _flag("g4_bench", "relu", relu)
-    shortcut = _flag("g4_bench", "shortcut", shortcut)
-    check_count("g4_bench", "channels", channels)
     if not is_symbolic(channels) and channels % 4:
-        raise UsageError(f"g4_bench channels must be a multiple of 4 (bottleneck c/4), got {channels}")
+        raise UsageError(f"g4_bench channels must be a multiple of 4 (bottleneck c/4), got {show(channels)}")
     mid = channels // 4
 
     def block(g: Graph, x: Tensor) -> Tensor:

@@ -24,14 +24,11 @@ from fractions import Fraction
 from typing import Any
 
 from ..dims import is_symbolic, larger
-from ..errors import UsageError
 from ..graph import Graph, Tensor
 from ..ops import Add, Conv2d, Flatten, GlobalAvgPool, HardSigmoid, HardSwish, Linear, Mul, Op, ReLU, ReLU6
-from .common import (check_positive, check_resolution, check_whole, classifier, conv_bn_act, make_divisible,
-                     truncate_at_least)
+from .common import VARIANTS, check_resolution, classifier, conv_bn_act, make_divisible, truncate_at_least
 from .registry import register
 
-VARIANTS = ("paper", "torchvision")
 BODIES = ("separable", "full")
 
 # Howard et al. 2017, Table 1: (output channels, stride) of the 13 layers after the 32-channel conv1. The
@@ -60,21 +57,6 @@ V3_STEM = 16
 V3_HEADS = {"large": (960, 1280), "small": (576, 1024)}
 
 
-# ----- argument checks ----------------------------------------------------------------------------------------
-def check_choice(name: str, parameter: str, value: Any, allowed: tuple) -> None:
-    if value not in allowed:
-        raise UsageError(f"{name} {parameter} must be one of {', '.join(allowed)}, got {value!r}")
-
-
-def check_common(name: str, width: Any, resolution: Any, classes: Any, resolution_multiple: int = 1) -> None:
-    check_positive(name, "width", width)
-    if resolution_multiple > 1:
-        check_resolution(name, resolution, multiple=resolution_multiple, minimum=resolution_multiple)
-    else:
-        check_whole(name, "resolution", resolution)
-    check_whole(name, "classes", classes)
-
-
 def branchwise(rule: Any, value: Any) -> Any:
     """``rule(value)``, applied inside each branch when ``value`` is a sympy Piecewise (a rounded symbolic
     width). The result is the same function; it keeps Piecewise out of Piecewise conditions, which sympy
@@ -101,8 +83,7 @@ def mobilenet_v1(width: Any, resolution: Any, classes: Any, body: str) -> Graph:
     (Table 4: 4,866 M multiply-adds and 29.3 M parameters instead of 569 M and 4.2 M).
     """
     name = "mobilenet_v1"
-    check_common(name, width, resolution, classes, resolution_multiple=32)
-    check_choice(name, "body", body, BODIES)
+    check_resolution(name, resolution)
 
     def channels(c: int) -> Any:
         return truncate_at_least(c * width, 8)
@@ -147,7 +128,6 @@ def mobilenet_v2(width: Any, resolution: Any, classes: Any) -> Graph:
     parameters at width 1.
     """
     name = "mobilenet_v2"
-    check_common(name, width, resolution, classes)
     g = Graph(name, (3, resolution, resolution))
     with g.stage("conv1"):
         x = conv_bn_act(g, "conv1", g.input, make_divisible(32 * width, 8), kernel=3, stride=2, act=ReLU6())
@@ -180,8 +160,6 @@ def squeeze_excitation(g: Graph, x: Tensor, squeeze: Any) -> Tensor:
 def mobilenet_v3(size: str, width: Any, resolution: Any, classes: Any, variant: str) -> Graph:
     """Build v3 ``size`` ("large" or "small"); see :func:`mobilenet_v3_large` for the two variants' rules."""
     name = f"mobilenet_v3_{size}"
-    check_common(name, width, resolution, classes)
-    check_choice(name, "variant", variant, VARIANTS)
     table = V3_LARGE if size == "large" else V3_SMALL
     last_conv, head = V3_HEADS[size]
 

@@ -3,34 +3,43 @@
     @register("mobilenet_v1", source="Howard et al. 2017, Table 1", width=1.0, resolution=224, classes=1000)
     def mobilenet_v1(width, resolution, classes) -> Graph: ...
 
-``build(name, **values)`` checks the parameter names, fills in defaults, turns decimal numbers into exact
-fractions (``0.75`` -> ``Fraction(3, 4)``; no floats reach a builder) and calls the builder.
+Each parameter's kind follows from its default (:func:`~costmodel.values.kind_of`: an int is ``whole``, a
+float or Fraction ``ratio``, a bool ``flag``, a str ``choice``); ``choices`` lists allowed values where they
+are few. ``register`` returns the builder wrapped so that every call, through :func:`build` or direct, has
+its values typed and checked first (decimals become exact fractions, ``0.75`` -> ``Fraction(3, 4)``: no
+float reaches a builder), with one :class:`~costmodel.errors.UsageError` per mistake whatever the network
+(``mobilenet_v2 classes must be a whole number, at least 1, got 2.5``). A builder checks only what is its
+own (a resolution that must be a multiple of 32, widths that do not split into groups).
 """
 from __future__ import annotations
 
-import difflib
+import functools
 import inspect
-from dataclasses import dataclass, field
-from fractions import Fraction
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from ..errors import UsageError
 from ..graph import Graph
+from ..values import Parameter, show, suggest
 
 
 @dataclass(frozen=True)
 class Architecture:
-    """A zoo entry: its builder, parameters with defaults, allowed values where they are few, its source."""
+    """A zoo entry: its (checking) builder, its parameters (name, default, kind, choices), its source."""
 
     name: str
     builder: Callable[..., Graph]
-    defaults: dict[str, Any]
+    parameters: dict[str, Parameter]
     source: str
-    choices: dict[str, tuple] = field(default_factory=dict)
+    defaults: dict[str, Any]  # as registered (``width=1.0``), for listings
 
     @property
     def summary(self) -> str:
         return (self.builder.__doc__ or "").strip().splitlines()[0]
+
+    @property
+    def choices(self) -> dict[str, tuple]:
+        return {name: p.choices for name, p in self.parameters.items() if p.choices}
 
 
 ARCHITECTURES: dict[str, Architecture] = {}
@@ -38,41 +47,39 @@ ARCHITECTURES: dict[str, Architecture] = {}
 
 def register(name: str, *, source: str, choices: dict[str, tuple] | None = None, **defaults: Any):
     """Register a builder under ``name`` with its parameters' defaults (and allowed values in ``choices``)."""
+    choices = dict(choices or {})
 
     def decorate(builder: Callable[..., Graph]) -> Callable[..., Graph]:
-        accepted = list(inspect.signature(builder).parameters)
-        if sorted(accepted) != sorted(defaults):
-            raise TypeError(f"zoo builder {name}: parameters {accepted} differ from defaults {sorted(defaults)}")
-        ARCHITECTURES[name] = Architecture(name, builder, dict(defaults), source, dict(choices or {}))
-        return builder
+        if name in ARCHITECTURES:
+            raise TypeError(f"zoo builder {name} is registered twice")
+        signature = inspect.signature(builder)
+        if sorted(signature.parameters) != sorted(defaults) or not set(choices) <= set(defaults):
+            raise TypeError(f"zoo builder {name}: parameters {list(signature.parameters)} differ from defaults "
+                            f"{sorted(defaults)} or choices {sorted(choices)}")
+        parameters = {key: Parameter.from_default(key, default, choices.get(key, ()))
+                      for key, default in defaults.items()}
+        for parameter in parameters.values():
+            parameter.check(name, parameter.default)  # a default its own checks refuse is a typo
+
+        @functools.wraps(builder)
+        def checked(*args: Any, **kwargs: Any) -> Graph:
+            # parameters left out take their defaults; every value is checked and typed first
+            try:
+                given = signature.bind_partial(*args, **kwargs).arguments
+            except TypeError as error:
+                raise UsageError(f"{name}: {error}") from None
+            values = {key: given.get(key, defaults[key]) for key in signature.parameters}
+            return builder(**{key: parameters[key].check(name, value) for key, value in values.items()})
+
+        ARCHITECTURES[name] = Architecture(name, checked, parameters, source, dict(defaults))
+        return checked
 
     return decorate
 
 
-def exact(value: Any) -> Any:
-    """Floats become exact decimal fractions (0.75 -> 3/4); integral fractions become ints."""
-    if isinstance(value, float):
-        value = Fraction(str(value))
-    if isinstance(value, Fraction) and value.denominator == 1:
-        return value.numerator
-    return value
-
-
-def show(value: Any) -> str:
-    """A parameter value as a user writes it: ``0.7`` for Fraction(7, 10), ``alpha`` for a symbol."""
-    if isinstance(value, Fraction):
-        return str(value.numerator) if value.denominator == 1 else str(float(value))
-    return str(value)
-
-
-def suggest(word: str, options) -> str:
-    close = difflib.get_close_matches(word, list(options), n=3)
-    return f" (did you mean {', '.join(close)}?)" if close else ""
-
-
 def architecture(name: str) -> Architecture:
     if name not in ARCHITECTURES:
-        raise UsageError(f"unknown architecture {name!r}{suggest(name, ARCHITECTURES)}; "
+        raise UsageError(f"unknown architecture {show(name)}{suggest(name, ARCHITECTURES)}; "
                          f"'costmodel list' shows them all")
     return ARCHITECTURES[name]
 
@@ -80,13 +87,8 @@ def architecture(name: str) -> Architecture:
 def build(name: str, **values: Any) -> Graph:
     """Build zoo architecture ``name`` with parameter ``values`` (the rest at their defaults)."""
     entry = architecture(name)
-    for key, value in values.items():
-        if key not in entry.defaults:
-            raise UsageError(f"{name} has no parameter {key!r}{suggest(key, entry.defaults)}; its parameters "
-                             f"are {', '.join(entry.defaults)}")
-        allowed = entry.choices.get(key)
-        if allowed is not None and exact(value) not in allowed:
-            raise UsageError(f"{name} parameter {key} must be one of {', '.join(map(show, allowed))}, "
-                             f"got {show(value)}")
-    params = {key: exact(values.get(key, default)) for key, default in entry.defaults.items()}
-    return entry.builder(**params)
+    for key in values:
+        if key not in entry.parameters:
+            raise UsageError(f"{name} has no parameter {show(key)}{suggest(key, entry.parameters)}; its parameters "
+                             f"are {', '.join(entry.parameters)}")
+    return entry.builder(**values)

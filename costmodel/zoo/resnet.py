@@ -25,7 +25,7 @@ from typing import Any
 
 from ..graph import Graph, Tensor
 from ..ops import Add, MaxPool2d, ReLU
-from .common import VARIANTS, check_classes, check_size, classifier, conv_bn_act
+from .common import VARIANTS, check_size, classifier, conv_bn_act
 from .registry import register
 
 STAGES = (("conv2_x", 64, 1), ("conv3_x", 128, 2), ("conv4_x", 256, 2), ("conv5_x", 512, 2))
@@ -70,7 +70,6 @@ def resnet(name: str, depths: tuple, resolution: Any, classes: Any, *, bottlenec
     """A ResNet of ``depths`` blocks per stage; ``width_per_group`` and ``groups`` as torchvision's
     (the 3x3 width is ``planes * width_per_group / 64 * groups``: ResNeXt 32x4d has 2 * planes)."""
     check_size(name, resolution)
-    check_classes(name, classes)
     g = Graph(name, (3, resolution, resolution))
     x = stem(g)
     for (stage, planes, first_stride), depth in zip(STAGES, depths):

@@ -24,8 +24,9 @@ from ..ops import (
     Split,
     depthwise,
 )
-from .common import check_positive, check_resolution, classifier, conv_bn_act
-from .registry import register, show
+from ..values import show
+from .common import VARIANTS, check_resolution, classifier, conv_bn_act
+from .registry import register
 
 #: ShuffleNet v1, Table 1: output channels of stages 2, 3, 4 at 1x, for each group number g.
 V1_STAGE_CHANNELS = {1: (144, 288, 576), 2: (200, 400, 800), 3: (240, 480, 960), 4: (272, 544, 1088),
@@ -60,18 +61,14 @@ def _stem(g: Graph, channels: Any) -> Tensor:
 
 # ----- ShuffleNet v1 ---------------------------------------------------------------------------------------
 def v1_channels(width: Any, groups: int) -> tuple[int, tuple[int, int, int]]:
-    """(conv1 channels, stage 2-4 channels) of ShuffleNet v1 ``width``x with ``groups``, or a UsageError.
+    """(conv1 channels, stage 2-4 channels) of ShuffleNet v1 ``width``x with ``groups`` (one of Table 1's
+    group numbers and widths), or a UsageError when the width does not split into the groups.
 
     Stages: Table 1's 1x channels times ``width``. conv1: 24 for 1x and 1.5x, 48 for 2x, and below 1x
     ``24*width`` rounded up to a multiple of ``groups`` (so that the first stride-2 unit's residual branch,
     ``out - in`` channels, splits into whole groups): this reproduces every stem width of the official code
     (12 for 0.5x g=3, 16 for 0.5x g=8) and extends it to the other groups and to 0.25x.
     """
-    if groups not in V1_STAGE_CHANNELS:
-        raise UsageError(f"shufflenet_v1 groups must be one of 1, 2, 3, 4, 8 (Table 1), got {groups!r}")
-    if width not in V1_WIDTHS:
-        raise UsageError(f"shufflenet_v1 width must be one of 0.25, 0.5, 1.0, 1.5, 2.0 (the paper's and official "
-                         f"code's multipliers), got {show(width)}")
     bad = _v1_misfit(width, groups)
     if bad is not None:
         usable = ", ".join(show(w) for w in V1_WIDTHS if _v1_misfit(w, groups) is None)
@@ -87,10 +84,10 @@ def _v1_misfit(width: Any, groups: int) -> str | None:
     for c in V1_STAGE_CHANNELS[groups]:
         out = width * c
         if out != int(out):
-            return f"Table 1's {c} channels times {show(width)} give {out}, not a whole number"
+            return f"Table 1's {c} channels times {show(width)} give {show(out)}, not a whole number"
         if (int(out) // 4) % groups:
-            return (f"Table 1's {c} channels times {show(width)} give {out}, whose bottleneck "
-                    f"{out}//4 = {int(out) // 4} does not split into {groups} groups")
+            return (f"Table 1's {c} channels times {show(width)} give {show(out)}, whose bottleneck "
+                    f"{show(out)}//4 = {int(out) // 4} does not split into {groups} groups")
     return None
 
 
@@ -119,7 +116,7 @@ def _v1_unit(g: Graph, x: Tensor, out: int, groups: int, stride: int, dense_firs
 
 
 @register("shufflenet_v1", source="Zhang et al. 2018, Table 1; megvii-model/ShuffleNet-Series ShuffleNetV1",
-          choices={"groups": (1, 2, 3, 4, 8), "width": (0.25, 0.5, 1.0, 1.5, 2.0)},
+          choices={"groups": tuple(V1_STAGE_CHANNELS), "width": tuple(map(float, V1_WIDTHS))},
           width=1.0, groups=3, resolution=224, classes=1000)
 def shufflenet_v1(width, groups, resolution, classes) -> Graph:
     """ShuffleNet v1 (group conv + channel shuffle), groups 1, 2, 3, 4, 8, widths 0.25x-2x.
@@ -131,7 +128,6 @@ def shufflenet_v1(width, groups, resolution, classes) -> Graph:
     :func:`v1_channels`. Widths that do not split into whole groups are refused.
     """
     check_resolution("shufflenet_v1", resolution)
-    check_positive("shufflenet_v1", "classes", classes)
     stem, stages = v1_channels(width, groups)
     g = Graph("shufflenet_v1", (3, resolution, resolution))
     x = _stem(g, stem)
@@ -188,7 +184,7 @@ def _v2_unit(g: Graph, x: Tensor, out: Any, stride: int, variant: str) -> Tensor
 
 
 @register("shufflenet_v2", source="Ma et al. 2018, Table 5; megvii-model/ShuffleNet-Series ShuffleNetV2",
-          choices={"width": (0.5, 1.0, 1.5, 2.0), "variant": ("paper", "torchvision")},
+          choices={"width": tuple(map(float, V2_CHANNELS)), "variant": VARIANTS},
           width=1.0, resolution=224, classes=1000, variant="paper")
 def shufflenet_v2(width, resolution, classes, variant) -> Graph:
     """ShuffleNet v2 (channel split, concat, shuffle), widths 0.5x, 1x, 1.5x, 2x.
@@ -199,13 +195,7 @@ def shufflenet_v2(width, resolution, classes, variant) -> Graph:
     (Megvii ``ShuffleNetV2/blocks.py``: bias-free FC); ``variant="torchvision"`` builds torchvision's
     ``shufflenet_v2_x*`` (FC with bias; its parameter count equals ``sum(p.numel())``).
     """
-    if variant not in ("paper", "torchvision"):
-        raise UsageError(f"shufflenet_v2 variant must be 'paper' or 'torchvision', got {variant!r}")
-    if width not in V2_CHANNELS:
-        raise UsageError(f"shufflenet_v2 width must be one of 0.5, 1.0, 1.5, 2.0 (Table 5's channels are a "
-                         f"lookup, not a formula), got {show(width)}")
     check_resolution("shufflenet_v2", resolution)
-    check_positive("shufflenet_v2", "classes", classes)
     *stages, last = V2_CHANNELS[width]
     g = Graph("shufflenet_v2", (3, resolution, resolution))
     x = _stem(g, STEM)

@@ -23,7 +23,7 @@ from typing import Any
 
 from ..graph import Graph, Tensor
 from ..ops import Concat, Conv2d, Flatten, GlobalAvgPool, MaxPool2d, ReLU
-from .common import check_classes, check_size, conv_bn_act
+from .common import check_size, conv_bn_act
 from .registry import register
 
 # fire modules (squeeze, expand 1x1, expand 3x3), numbered as the paper's rows fire2 ... fire9
@@ -44,7 +44,6 @@ def squeezenet(name: str, resolution: Any, classes: Any, conv1: tuple, pools_aft
     """conv1 ``(channels, kernel)`` with stride 2, 3x3/2 ceil-mode max pools after conv1 and after the fire
     modules numbered ``pools_after``, fire2 ... fire9, conv10 and the global average pool."""
     check_size(name, resolution)
-    check_classes(name, classes)
     g = Graph(name, (3, resolution, resolution))
     channels, kernel = conv1
     with g.stage("conv1"):
