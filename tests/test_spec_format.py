@@ -185,8 +185,8 @@ layers:
 def test_sizes_above_the_limit_and_too_many_layers_are_refused(monkeypatch):
     with pytest.raises(cm.SpecError, match="output \\[4294967296, 1, 1\\] is above the limit of 2\\*\\*31 on sizes"):
         load_spec("input: [2147483648, 1, 1]\nlayers:\n  - {kind: concat, from: [input, input]}\n")
-    monkeypatch.setattr(limits, "MAX_LAYERS", 5)
-    monkeypatch.setattr("costmodel.spec.builder.MAX_LAYERS", 5)
+    monkeypatch.setattr(limits, "MAX_NODES", 5)
+    monkeypatch.setattr("costmodel.spec.builder.MAX_NODES", 5)
     text = "input: [3, 4, 4]\nlayers:\n" + "  - {kind: relu}\n" * 6
     with pytest.raises(cm.SpecError, match="more than 5 layers, the limit"):
         load_spec(text)

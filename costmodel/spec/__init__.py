@@ -24,6 +24,7 @@ from ..graph import Graph
 from . import limits
 from .builder import build_graph
 from .document import read_document
+from .expressions import step_budget
 from .problem import Problem
 from .values import resolve_symbols
 from .yamltree import read_tree
@@ -59,9 +60,10 @@ def _guarded(path_or_text: Any, values: Any, filename: str | None, then) -> Any:
     if values is not None and not isinstance(values, Mapping):
         raise SpecError(f"values must map symbol names to values, got {type(values).__name__}", shown)
     try:
-        root = read_tree(text)
-        document = read_document(root, stem)
-        return then(document, root)
+        with step_budget():
+            root = read_tree(text)
+            document = read_document(root, stem)
+            return then(document, root)
     except Problem as problem:
         raise SpecError(problem.message, shown, problem.line, problem.col) from None
     except (ArithmeticError, AttributeError, IndexError, KeyError, TypeError, ValueError, RecursionError) as error:
@@ -72,6 +74,8 @@ def _guarded(path_or_text: Any, values: Any, filename: str | None, then) -> Any:
 
 def _source(path_or_text: Any, filename: str | None) -> tuple[str, str, str]:
     """(text, name for messages, default graph name) of a path or a spec text."""
+    if filename is not None and not isinstance(filename, str):
+        raise SpecError(f"filename must be text (the name errors show), got {type(filename).__name__}", "<spec>")
     if isinstance(path_or_text, bytes):
         return _decode(path_or_text, filename or "<spec>"), filename or "<spec>", \
             Path(filename).stem if filename else "spec"
@@ -87,6 +91,8 @@ def _source(path_or_text: Any, filename: str | None) -> tuple[str, str, str]:
             data = handle.read(4 * limits.MAX_SPEC_CHARS + 1)
     except OSError as error:
         raise SpecError(f"cannot read the spec file ({error.strerror or error})", shown) from None
+    except ValueError:  # a path holding a null character
+        raise SpecError("cannot read the spec file (its path holds a null character)", repr(shown)) from None
     if len(data) > 4 * limits.MAX_SPEC_CHARS:
         raise SpecError(f"the spec file is larger than the limit of {limits.MAX_SPEC_CHARS} characters", shown)
     return _decode(data, shown), shown, path.stem

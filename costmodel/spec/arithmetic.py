@@ -16,7 +16,7 @@ from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
-from .limits import MAX_NUMBER_BITS, MAX_SYMBOLIC_EXPONENT
+from .limits import MAX_NUMBER_BITS, MAX_NUMBER_DIGITS, MAX_SYMBOLIC_EXPONENT
 
 
 class ArithmeticProblem(Exception):
@@ -31,6 +31,22 @@ def shown(value: Any, limit: int = 40) -> str:
 
 def is_number(value: Any) -> bool:
     return isinstance(value, (int, Fraction)) and not isinstance(value, bool)
+
+
+def decimal(text: str) -> int | Fraction:
+    """The exact value of a decimal written as ``text`` (``16.0000000000000000001``, ``1.5e-3``, ``1_000.5``),
+    its length and power of ten checked before the number is built."""
+    bare = text.replace("_", "")
+    mantissa, _, exponent = bare.lower().partition("e")
+    exponent_digits = exponent.lstrip("+-").lstrip("0")
+    if len(mantissa) > MAX_NUMBER_DIGITS or len(exponent_digits) > 3 \
+            or (exponent_digits and int(exponent_digits) > MAX_NUMBER_DIGITS):
+        raise ArithmeticProblem(f"the number {shown(text)} is written with more than {MAX_NUMBER_DIGITS} digits or "
+                                f"a power of ten beyond 1e{MAX_NUMBER_DIGITS}, the limit")
+    try:
+        return normal(Fraction(bare))
+    except (ValueError, ZeroDivisionError):
+        raise ArithmeticProblem(f"cannot read {shown(text)} as a finite number") from None
 
 
 def _sympy():

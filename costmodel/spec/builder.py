@@ -24,7 +24,7 @@ from .arithmetic import is_number
 from .document import Block, Document
 from .entries import Group, Instance, OpLayer, Reference
 from .expressions import ExpressionError, parse_expression
-from .limits import MAX_DIMENSION, MAX_LAYERS, MAX_REPEAT
+from .limits import MAX_DIMENSION, MAX_NODES, MAX_OUTPUTS, MAX_REPEAT
 from .problem import Problem, at, quote
 from .values import (
     LIMIT_TEXT,
@@ -61,7 +61,14 @@ def build_graph(document: Document, values: dict | None) -> Graph:
     except CostModelError as error:
         raise at(document.input, str(error)) from None
     builder = _Builder(document, graph, symbols)
-    builder.run(document.entries, Scope(dict(symbols), graph.input))
+    top = Scope(dict(symbols), graph.input)
+    builder.run(document.entries, top)
+    if not len(graph):
+        raise at(document.root.key("layers"), "every layer of the spec is left out by its when:, so the network "
+                                               "would have no layer")
+    last = top.last[0]
+    builder.declared.update((tensor.node, tensor.index) for tensor in (last if isinstance(last, tuple) else (last,)))
+    builder.check_every_output_is_read()
     return graph
 
 
@@ -71,6 +78,21 @@ class _Builder:
         self.symbols = symbols
         self.graph = graph
         self.prefix: list = []
+        self.origins: dict = {}  # node name -> the op layer that made it
+        self.declared: set = set()  # (node, index) of the outputs of the network: the last layer's, output: true
+
+    def check_every_output_is_read(self) -> None:
+        """Refuse a layer whose output nothing reads (a branch forgotten in a concat's from:) unless it is
+        declared an output of the network."""
+        read = self.graph.consumers()
+        for node in self.graph.nodes:
+            for index in range(len(node.outputs)):
+                if (node.name, index) in read or (node.name, index) in self.declared:
+                    continue
+                entry = self.origins[node.name]
+                which = f"output {index} of layer" if len(node.outputs) > 1 else "the output of layer"
+                raise at(entry.node, f"{which} {quote(node.name)} ({entry.kind}) is never read: take it in a from:, "
+                                     f"or mark the layer output: true if it is an output of the network")
 
     @contextmanager
     def scoped(self, name: str) -> Iterator[None]:
@@ -151,6 +173,10 @@ class _Builder:
         for field in dataclasses.fields(entry.op_class):
             if field.name in entry.settings:
                 arguments[field.name] = setting(field, entry.settings[field.name][1], names, field.name)
+        sections = arguments.get("sections")
+        if getattr(entry.op_class, "multiple_outputs", False) and isinstance(sections, int) and sections > MAX_OUTPUTS:
+            raise at(entry.settings["sections"][1], f"node {quote(full)} ({op_name}): sections = {sections} would "
+                                                    f"make more than {MAX_OUTPUTS} outputs, the limit")
         try:
             op = entry.op_class(**arguments)
         except CostModelError as error:
@@ -159,16 +185,20 @@ class _Builder:
         except (TypeError, ValueError) as error:
             raise at(entry.node, f"node {quote(full)} ({op_name}): {error}") from None
         tensors = self.inputs(entry, scope)
-        if len(self.graph) >= MAX_LAYERS:
-            raise at(entry.node, f"the spec expands to more than {MAX_LAYERS} layers, the limit")
+        if len(self.graph) >= MAX_NODES:
+            raise at(entry.node, f"the spec expands to more than {MAX_NODES} layers, the limit")
         try:
             output = self.graph.add(entry.name, op, *tensors)
         except CostModelError as error:
             raise at(self.culprit(entry, error), str(error)) from None
-        for shape in self.graph.nodes[-1].outputs:
+        node = self.graph.nodes[-1]
+        for shape in node.outputs:
             if any(is_number(d) and d > MAX_DIMENSION for d in shape):
                 raise at(entry.node, f"node {quote(full)} ({op_name}): output {fmt(shape)} is above the limit of "
                                      f"{LIMIT_TEXT} on sizes")
+        self.origins[node.name] = entry
+        if _declared_output(entry):
+            self.declared.update((node.name, index) for index in range(len(node.outputs)))
         self.produce(entry, output, scope)
 
     @staticmethod
@@ -205,9 +235,9 @@ class _Builder:
             for index in range(count):
                 if index == 1:
                     each = len(self.graph) - before
-                    if len(self.graph) + each * (count - 1) > MAX_LAYERS:
+                    if len(self.graph) + each * (count - 1) > MAX_NODES:
                         raise at(entry.repeat, f"repeat {count} of block {block.name} ({each} layers each) would "
-                                               f"make more than {MAX_LAYERS} layers, the limit")
+                                               f"make more than {MAX_NODES} layers, the limit")
                 with ExitStack() as stack:
                     if entry.repeat is not None:
                         stack.enter_context(self.scoped(str(index)))
@@ -219,6 +249,8 @@ class _Builder:
                             problem.message += f" (in {where}, an instance of block {block.name})"
                         problem.placed = True
                         raise
+        if _declared_output(entry):
+            self.declared.add((x.node, x.index))
         self.produce(entry, x, scope)
 
     def run_block(self, block: Block, entry: Instance, index: int, x: Tensor, caller: Scope) -> Tensor:
@@ -275,6 +307,8 @@ def setting(field: dataclasses.Field, node: Value, names: LayerNames, what: str)
             raise at(node, f"{what} must be a number, got {value}")
         return float(value)
     if isinstance(node, Scalar) and node.value is None:
+        if field.default is not None:
+            raise at(node, f"{what} must be a number, an expression or a list of them, got null")
         return None
     if isinstance(node, Sequence):
         if not all(isinstance(item, Scalar) for item in node.items):
@@ -284,6 +318,12 @@ def setting(field: dataclasses.Field, node: Value, names: LayerNames, what: str)
         raise at(node, f"{what} must be a number, an expression or a list of them, got {node.describe()}")
     return size_value(node, names, what)
 
+
+
+def _declared_output(entry: Any) -> bool:
+    """Whether the layer says ``output: true``: its output is an output of the network, read or not."""
+    declared = entry.node.get("output")
+    return isinstance(declared, Scalar) and declared.value is True
 
 
 def _is_expression(node: Scalar) -> bool:

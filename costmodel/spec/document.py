@@ -25,8 +25,9 @@ from .entries import (
     text_of,
 )
 from .expressions import FUNCTIONS
-from .limits import MAX_LAYERS, MAX_NESTING
+from .limits import MAX_NESTING, MAX_NODES, MAX_SYMBOLS
 from .problem import at, quote
+from .values import check_declared_name
 from .yamltree import Mapping, Scalar, Sequence, Value
 
 #: names that expressions give a meaning of their own: functions and the shape of a layer's input
@@ -111,14 +112,14 @@ def read_document(root: Value, default_name: str) -> Document:
     blocks = _read_blocks(root.get("blocks"), symbol_names)
     document = Document(name, shape, root.get("batch"), symbols, blocks, [], root)
     document.entries = read_scope(root.get("layers"), blocks, "the spec", document.ids)
-    done: set = set()
+    done: dict = {}
     for block in blocks.values():
         _check_nesting(block, blocks, [block.name], done)
     _check_nesting(Block("", [], document.entries, None, root), blocks, [], done)
     count = lower_bound(document.entries, blocks, {})
-    if count > MAX_LAYERS:
+    if count > MAX_NODES:
         raise at(root.key("layers"), f"the spec expands to at least {count} layers, more than the limit of "
-                                     f"{MAX_LAYERS}")
+                                     f"{MAX_NODES}")
     return document
 
 
@@ -132,12 +133,20 @@ def _read_symbols(node: Value | None) -> list:
     if node is None:
         return []
     if isinstance(node, Sequence):  # a list of names: all without default
-        return [Symbol(identifier(item, "symbol"), None, True, item) for item in node.items]
+        if len(node.items) > MAX_SYMBOLS:
+            raise at(node, f"{len(node.items)} symbols are declared, more than the limit of {MAX_SYMBOLS}")
+        symbols = [Symbol(identifier(item, "symbol"), None, True, item) for item in node.items]
+        for symbol in symbols:
+            check_declared_name(symbol.name, symbol.node, "symbol")
+        return symbols
     if not isinstance(node, Mapping):
         raise at(node, f"symbols must map names to default values, got {node.describe()}")
+    if len(node.entries) > MAX_SYMBOLS:
+        raise at(node, f"{len(node.entries)} symbols are declared, more than the limit of {MAX_SYMBOLS}")
     symbols = []
     for name, (key, value) in node.entries.items():
         identifier(key, "symbol")
+        check_declared_name(name, key, "symbol")
         integer = True
         if isinstance(value, Mapping):
             check_keys(value, SYMBOL_KEYS, f"symbol {name}")
@@ -209,10 +218,12 @@ def _read_parameters(node: Value | None, block: str, symbols: set) -> list:
     return parameters
 
 
-def _check_nesting(block: Block, blocks: dict, path: list, done: set) -> None:
-    """Refuse a block that uses itself, directly or through others, or nests deeper than the limit."""
+def _check_nesting(block: Block, blocks: dict, path: list, done: dict) -> int:
+    """Refuse a block that uses itself, directly or through others, or nests deeper than the limit; return
+    how many block instances deep it goes (``done`` remembers it per block)."""
     if len(path) > MAX_NESTING:
         raise at(block.node, f"blocks nested more than {MAX_NESTING} deep, the limit")
+    height = 0
     for entry in flatten(block.entries):
         if isinstance(entry, Instance):
             if entry.block in path:
@@ -220,8 +231,12 @@ def _check_nesting(block: Block, blocks: dict, path: list, done: set) -> None:
                 raise at(entry.node.get("block"), f"block {entry.block} uses itself: {cycle}")
             if entry.block not in done:
                 _check_nesting(blocks[entry.block], blocks, [*path, entry.block], done)
+            height = max(height, done[entry.block] + 1)
+            if len(path) + done[entry.block] + 1 > MAX_NESTING:
+                raise at(entry.node.get("block"), f"blocks nested more than {MAX_NESTING} deep, the limit")
     if block.name:
-        done.add(block.name)
+        done[block.name] = height
+    return height
 
 
 def lower_bound(entries: list, blocks: dict, memo: dict) -> int:

@@ -22,12 +22,13 @@ from .limits import MAX_NESTING, MAX_REPEAT
 from .problem import at, quote
 from .yamltree import Mapping, Scalar, Sequence, Value
 
-COMMON_KEYS = ("id", "from", "stage", "when")
+COMMON_KEYS = ("id", "from", "stage", "when", "output")
 INSTANCE_KEYS = ("block", *COMMON_KEYS, "repeat", "args", "overrides")
 GROUP_KEYS = ("layers", "stage", "when")
 
 _LAYER_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_\-]*$")
 _REFERENCE = re.compile(r"^([A-Za-z0-9_][A-Za-z0-9_\-]*)(?:\.([0-9]+))?$")
+_INSTANCE_NUMBER = re.compile(r"^[0-9]{1,9}$")  # ASCII digits only ('²'.isdigit() is true)
 
 
 COMMA_HINT = " (inside { } or [ ], an expression with a comma must be quoted: \"max(a, b)\")"
@@ -121,6 +122,11 @@ def _read_entry(node: Value, blocks: dict, ids: dict, counter: list, depth: int,
     if stage is not None and not text_of(stage, "stage").isprintable():
         raise at(stage, f"stage must be one line of printable text, got {quote(stage.text)}")
     conditional = conditional or node.get("when") is not None
+    declared = node.get("output")
+    if present[0] != "layers" and declared is not None \
+            and not (isinstance(declared, Scalar) and isinstance(declared.value, bool)):
+        raise at(declared, f"output must be true (the layer's output is an output of the network, read or not) "
+                           f"or false, got {declared.describe()}")
     if present[0] == "layers":
         check_keys(node, GROUP_KEYS, "a group")
         items = node.get("layers")
@@ -207,9 +213,13 @@ def _read_instance(node: Mapping, sources: list | None, stage: Scalar | None, bl
         if not isinstance(table, Mapping):
             raise at(table, f"overrides must map instance numbers to arguments, got {table.describe()}")
         for key, (key_node, value) in table.entries.items():
-            if not key.isdigit():
+            if not _INSTANCE_NUMBER.match(key):
                 raise at(key_node, f"overrides are keyed by instance number 0, 1, ..., got {quote(key)}")
-            overrides[int(key)] = (key_node, _arguments(value, block, f"overrides of instance {key}"))
+            index = int(key)
+            if index in overrides:
+                raise at(key_node, f"overrides: {quote(key)} and {quote(overrides[index][0].text)} (line "
+                                   f"{overrides[index][0].line}) both mean instance {index}; give it once")
+            overrides[index] = (key_node, _arguments(value, block, f"overrides of instance {key}"))
     return Instance(name, "", sources, repeat, args, overrides, stage, node.get("when"), node)
 
 
@@ -218,7 +228,10 @@ def reference(node: Value) -> Reference:
     match = _REFERENCE.match(text)
     if not match:
         raise at(node, f"{quote(text)} is not a layer reference: write an id, or id.N for output N of a split")
-    return Reference(match.group(1), None if match.group(2) is None else int(match.group(2)), node)
+    index = match.group(2)
+    if index is not None and len(index) > 9:
+        raise at(node, f"{quote(text)}: no op has output {quote(index, 20)}")
+    return Reference(match.group(1), None if index is None else int(index), node)
 
 
 def _sources(node: Value | None) -> list | None:
@@ -241,7 +254,9 @@ def flatten(entries: list):
 
 def _name_automatically(entries: list, ids: dict, counts: dict) -> None:
     """Layers without id are named ``<kind><n>`` (instances ``<block><n>``), n counting from 1 per kind in
-    the scope, skipping names that are ids; ``<kind>_<n>`` when the kind ends in a digit (``relu6_1``)."""
+    the scope, skipping names that are ids or taken already (a block ``relu6_`` beside ``relu6`` layers);
+    ``<kind>_<n>`` when the kind ends in a digit (``relu6_1``)."""
+    taken = set(ids)
     for entry in flatten(entries):
         if entry.name:
             continue
@@ -250,8 +265,9 @@ def _name_automatically(entries: list, ids: dict, counts: dict) -> None:
         while True:
             counts[base] = counts.get(base, 0) + 1
             candidate = f"{base}{joint}{counts[base]}"
-            if candidate not in ids:
+            if candidate not in taken:
                 break
+        taken.add(candidate)
         entry.name = candidate
 
 

@@ -21,17 +21,18 @@ do not count).
 from __future__ import annotations
 
 import ast
+import contextvars
 import difflib
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
-from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
 from . import arithmetic
 from .arithmetic import FUNCTIONS, ArithmeticProblem
-from .limits import MAX_EXPRESSION_CHARS, MAX_EXPRESSION_DEPTH
+from .limits import MAX_EXPRESSION_CHARS, MAX_EXPRESSION_DEPTH, MAX_EXPRESSION_STEPS
 
 FUNCTION_LIST = ", ".join(sorted(FUNCTIONS))
 
@@ -71,6 +72,7 @@ class Expression:
     tree: ast.AST
     names: tuple
     lead: int  # characters of leading whitespace stripped before parsing
+    size: int = 1  # nodes of the tree: the most steps one evaluation takes
 
     def offset(self, node: ast.AST) -> int:
         """Character position of ``node`` in :attr:`text` (ast counts UTF-8 bytes per line)."""
@@ -99,6 +101,10 @@ def parse_expression(text: str) -> Expression:
         raise ExpressionError("the expression is empty")
     if "\x00" in stripped:
         raise ExpressionError("invalid expression: it contains a null character", lead + stripped.index("\x00"))
+    surrogate = next((i for i, character in enumerate(stripped) if "\ud800" <= character <= "\udfff"), None)
+    if surrogate is not None:
+        raise ExpressionError(f"invalid expression: it holds the lone surrogate \\u{ord(stripped[surrogate]):04x}, "
+                              f"which is not a character", lead + surrogate)
     try:
         tree = ast.parse(stripped, mode="eval").body
     except SyntaxError as error:
@@ -108,16 +114,19 @@ def parse_expression(text: str) -> Expression:
     except (ValueError, RecursionError, MemoryError):
         raise ExpressionError("invalid expression: it is nested too deeply", lead) from None
     expression = Expression(text, tree, (), lead)
-    names = _check(expression)
-    return Expression(text, tree, tuple(names), lead)
+    names, size = _check(expression)
+    return Expression(text, tree, tuple(names), lead, size)
 
 
-def _check(expression: Expression) -> list:
-    """Walk the tree (iteratively) and refuse anything off the whitelist; return the names used."""
+def _check(expression: Expression) -> tuple:
+    """Walk the tree (iteratively) and refuse anything off the whitelist; return the names used and the
+    number of nodes."""
     names: list = []
     stack = [(expression.tree, 1)]
+    size = 0
     while stack:
         node, depth = stack.pop()
+        size += 1
         if depth > MAX_EXPRESSION_DEPTH:
             raise ExpressionError(f"the expression is nested more than {MAX_EXPRESSION_DEPTH} levels deep, "
                                   f"the limit", expression.offset(node))
@@ -132,7 +141,11 @@ def _check(expression: Expression) -> list:
             if isinstance(node.value, float):
                 if not math.isfinite(node.value):
                     raise ExpressionError("the number is too large to be finite", expression.offset(node))
-                node.value = Fraction(repr(node.value))
+                written = ast.get_source_segment(expression.text[expression.lead:], node) or repr(node.value)
+                try:
+                    node.value = arithmetic.decimal(written)  # exact as written, never through the float
+                except ArithmeticProblem as problem:
+                    raise ExpressionError(str(problem), expression.offset(node)) from None
             continue
         if isinstance(node, ast.Call):
             fewest, most, _ = FUNCTIONS[node.func.id]
@@ -147,7 +160,7 @@ def _check(expression: Expression) -> list:
         else:
             children = [child for child in ast.iter_child_nodes(node) if isinstance(child, ast.expr)]
         stack.extend((child, depth + 1) for child in reversed(children))
-    return names
+    return names, size
 
 
 def _refusal(node: ast.AST) -> str | None:
@@ -191,8 +204,39 @@ def _refusal(node: ast.AST) -> str | None:
     return None if thing is None else f"{thing} not allowed in expressions{ALLOWED}"
 
 
+class StepBudget:
+    """The steps left for the expressions of one spec (:data:`~.limits.MAX_EXPRESSION_STEPS`), every
+    evaluation charged the size of its expression before it starts."""
+
+    def __init__(self, steps: int | None = None):
+        self.left = MAX_EXPRESSION_STEPS if steps is None else steps
+
+    def charge(self, expression: Expression) -> None:
+        self.left -= expression.size
+        if self.left < 0:
+            raise ExpressionError(f"the spec's expressions take more than {MAX_EXPRESSION_STEPS} steps to compute "
+                                  f"(every repeat counted), the limit")
+
+
+_BUDGET: contextvars.ContextVar = contextvars.ContextVar("expression_budget", default=None)
+
+
+@contextmanager
+def step_budget() -> Iterator[StepBudget]:
+    """Charge every :func:`evaluate` inside to one fresh :class:`StepBudget`."""
+    budget = StepBudget()
+    token = _BUDGET.set(budget)
+    try:
+        yield budget
+    finally:
+        _BUDGET.reset(token)
+
+
 def evaluate(expression: Expression, names: Mapping[str, Any]) -> Any:
     """The exact value of ``expression`` with ``names`` (a mapping of name to int, Fraction or sympy)."""
+    budget = _BUDGET.get()
+    if budget is not None:
+        budget.charge(expression)
     return _Walker(expression, names).value(expression.tree)
 
 

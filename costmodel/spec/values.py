@@ -15,6 +15,7 @@ import operator
 from collections.abc import Callable
 from collections.abc import Mapping as MappingType
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 
 from . import arithmetic
@@ -124,8 +125,56 @@ def truth_value(node: Value, names: MappingType, what: str) -> bool:
         raise at(node, f"{what} {quote(node.text)}: {problem}") from None
 
 
-def new_symbol(name: str, integer: bool) -> Any:
+@lru_cache(maxsize=1024)
+def misreading(name: str) -> str | None:
+    """What ``sympy.sympify`` reads the name ``name`` as when it is not the symbol ``name`` itself (``I`` is
+    the imaginary unit, ``beta`` a function, ``true`` a boolean), else None. Results hold symbols by name and
+    are read back with sympify, so a name must mean itself. ``name`` is an identifier (nothing to execute)."""
+    import sympy
+
+    try:
+        read = sympy.sympify(name)
+    except (sympy.SympifyError, SyntaxError, TypeError, ValueError, AttributeError):
+        return "something that is not a symbol"
+    if isinstance(read, sympy.Symbol) and read.name == name:
+        return None
+    if isinstance(read, sympy.Basic):
+        return f"{type(read).__name__} {read}" if str(read) != name else type(read).__name__
+    return f"the function {name}" if callable(read) else f"the object {name} ({type(read).__name__})"
+
+
+#: short or common names that sympy reads as its own (constants, functions, objects): refused on sight,
+#: without importing sympy (a spec of numbers never loads it); every other name is checked by
+#: :func:`misreading` when it becomes a symbol
+SYMPY_NAMES = frozenset("""
+Abs CC Chi Ci E E1 EX Ei Eq FF Float Function GF Ge Gt I Id Integer LC LM LT Lambda Le Li Lt Matrix Max Min
+N Ne O Or Q QQ RR Rational S Si Sum Symbol ZZ abs arg beta cos exp false ff field fu gamma id im jn li ln log
+nan oo pi re rf ring round sign sin sum symbols tan test true var yn zeta zoo""".split())
+
+
+def check_declared_name(name: str, node: Value, what: str) -> None:
+    """Refuse a declared symbol name of :data:`SYMPY_NAMES` (the rest are checked when they become symbols)."""
+    if name in SYMPY_NAMES:
+        raise at(node, f"{what} {quote(name)} would not mean itself when results are read back: sympy reads it "
+                       f"as a name of its own; pick another name")
+
+
+def check_name_reads_back(name: str, node: Value, what: str) -> None:
+    """Refuse a symbol name that sympy would read back as something else (see :func:`misreading`)."""
+    check_declared_name(name, node, what)
+    reading = misreading(name)
+    if reading is not None:
+        raise at(node, f"{what} {quote(name)} would not mean itself when results are read back: sympy reads it as "
+                       f"{reading}; pick another name")
+
+
+def new_symbol(name: str, integer: bool, node: Value | None = None) -> Any:
+    """The symbol ``name`` (positive, integer unless told otherwise), its name checked to read back as
+    itself; ``node`` is where a refusal points (the declaration)."""
     from ..symbolic import symbols
+
+    if node is not None:
+        check_name_reads_back(name, node, "symbol")
 
     return symbols(name, integer=integer)
 
@@ -137,6 +186,10 @@ class _FreshSymbols(MappingType):
         self.integer = integer
 
     def __getitem__(self, name: str) -> Any:
+        reading = misreading(name)
+        if reading is not None:
+            raise ExpressionError(f"the name {name!r} would not mean itself when results are read back: sympy "
+                                  f"reads it as {reading}; pick another name")
         return new_symbol(name, self.integer)
 
     def __iter__(self):
@@ -161,6 +214,11 @@ def caller_value(name: str, value: Any, integer: bool, node: Value) -> Any:
         elif not isinstance(value, (int, Fraction)) and not type(value).__module__.startswith("sympy"):
             value = operator.index(value)  # numpy integers and the like
         value = arithmetic.normal(value)
+        for free in sorted(getattr(value, "free_symbols", ()), key=str):
+            reading = misreading(str(free))
+            if reading is not None:
+                raise ArithmeticProblem(f"its symbol {str(free)!r} would not mean itself when results are read "
+                                        f"back: sympy reads it as {reading}")
     except (ArithmeticProblem, ExpressionError) as error:
         raise at(node, f"{what}: {getattr(error, 'message', error)}") from None
     except TypeError:
@@ -192,5 +250,5 @@ def resolve_symbols(symbols: list, values: MappingType | None, anchor: Value) ->
             value = scalar_value(symbol.default, resolved, f"symbol {symbol.name}")
             resolved[symbol.name] = check_integer(symbol.name, value, symbol.integer, symbol.default)
         else:
-            resolved[symbol.name] = new_symbol(symbol.name, symbol.integer)
+            resolved[symbol.name] = new_symbol(symbol.name, symbol.integer, symbol.node)
     return resolved

@@ -12,28 +12,46 @@ ourselves rather than calling a constructor, so that:
   (a recursive structure) is refused;
 * nesting is limited to :data:`~.limits.MAX_YAML_DEPTH` levels, and a file holds exactly one document.
 
-Scalars are resolved by YAML 1.1 rules (PyYAML's): ints, decimals (kept exact as Fractions), booleans,
-null; everything else is text.
+Plain scalars are resolved by the YAML 1.1 rules (PyYAML's) for ints (decimal, ``0x`` hex, ``0b`` binary,
+``_`` between digits), decimals (kept exact as Fractions), booleans and null; everything else is text. Two
+YAML 1.1 readings that would silently give another number than the one a reader sees are refused: a whole
+number with a leading zero (``010`` is octal 8 in YAML 1.1, 10 in YAML 1.2) and base-60 numbers (``1:30`` is
+90). Every number's length and exponent are checked (:data:`~.limits.MAX_NUMBER_DIGITS`) before it is built,
+and an unquoted scalar is at most :data:`~.limits.MAX_SCALAR_CHARS` characters. Lone surrogates (which
+``"\\ud800"`` escapes can make) are refused.
+
+libyaml's parser (PyYAML's ``CParser``) is used when PyYAML has it, for speed; a document it refuses is read
+again by the pure-Python parser, whose messages are the ones reported.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+import re
 from fractions import Fraction
 from typing import Any
 
 import yaml
-from yaml.constructor import SafeConstructor
-from yaml.nodes import ScalarNode
-from yaml.resolver import Resolver
+from yaml.reader import Reader
 
-from .limits import MAX_SPEC_CHARS, MAX_YAML_DEPTH, MAX_YAML_NODES
+from .arithmetic import ArithmeticProblem, decimal, shown
+from .limits import MAX_NUMBER_DIGITS, MAX_SCALAR_CHARS, MAX_SPEC_CHARS, MAX_YAML_DEPTH, MAX_YAML_NODES
 from .problem import Problem, quote
 
 _TAG = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {_TAG + name for name in ("str", "int", "float", "bool", "null")}
 _CONTAINER_TAGS = {_TAG + "seq", _TAG + "map"}
-_RESOLVER = Resolver()
-_CONSTRUCTOR = SafeConstructor()
+_FAST_LOADER = getattr(yaml, "CSafeLoader", None)
+
+_NULLS = frozenset(("", "~", "null", "Null", "NULL"))
+_BOOLS = {text: value for value, words in ((True, "yes Yes YES true True TRUE on On ON"),
+                                           (False, "no No NO false False FALSE off Off OFF"))
+          for text in words.split()}
+_INT = re.compile(r"[-+]?(?:0|[1-9][0-9_]*|0b[01_]+|0x[0-9a-fA-F_]+)")
+_LEADING_ZERO = re.compile(r"[-+]?0[0-9_]+")
+_BASE_60 = re.compile(r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?")
+_FLOAT = re.compile(r"[-+]?(?:[0-9][0-9_]*\.[0-9_]*|\.[0-9_]+)(?:[eE][-+][0-9]+)?")
+_SPECIAL_FLOAT = re.compile(r"[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)")
+_EXPLICIT_FLOAT = re.compile(r"[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)(?:[eE][-+]?[0-9]+)?")
 
 
 @dataclass(eq=False)
@@ -101,6 +119,15 @@ def read_tree(text: str) -> Value:
     """The one YAML document in ``text`` as a located tree; :class:`Problem` for anything malformed."""
     if len(text) > MAX_SPEC_CHARS:
         raise Problem(f"the spec has {len(text)} characters, more than the limit of {MAX_SPEC_CHARS}")
+    if _FAST_LOADER is not None and not Reader.NON_PRINTABLE.search(text):
+        builder = _TreeBuilder()
+        try:
+            for event in yaml.parse(text, Loader=_FAST_LOADER):
+                builder.feed(event)
+        except yaml.YAMLError:
+            pass  # read again below, for the pure-Python parser's message
+        else:
+            return _root(builder)
     builder = _TreeBuilder()
     try:
         for event in yaml.parse(text, Loader=yaml.SafeLoader):
@@ -115,6 +142,10 @@ def read_tree(text: str) -> Value:
                       line, col) from None
     except yaml.YAMLError as error:  # any other reader complaint, without a position
         raise Problem(f"invalid YAML: {error}", 1, 1) from None
+    return _root(builder)
+
+
+def _root(builder: "_TreeBuilder") -> Value:
     if builder.root is None:
         raise Problem("the spec is empty: it needs at least input: and layers:", 1, 1)
     return builder.root
@@ -212,32 +243,97 @@ def _short_tag(tag: str) -> str:
 
 
 def _scalar(event: yaml.ScalarEvent, line: int, col: int) -> Scalar:
-    tag = event.tag
-    if tag in (None, "!"):
-        tag = _RESOLVER.resolve(ScalarNode, event.value, event.implicit) if tag is None else _TAG + "str"
-    elif tag not in _SCALAR_TAGS:
-        raise Problem(f"YAML tag {_short_tag(tag)} is not allowed: specs hold plain values only", line, col)
     text = event.value
+    plain = not event.style  # None from the Python parser, "" from libyaml
+    tag = event.tag
+    if tag == "!" or (tag is None and not plain):
+        tag = _TAG + "str"
+    elif tag is not None and tag not in _SCALAR_TAGS:
+        raise Problem(f"YAML tag {_short_tag(tag)} is not allowed: specs hold plain values only", line, col)
+    surrogate = next((character for character in text if "\ud800" <= character <= "\udfff"), None)
+    if surrogate is not None:
+        raise Problem(f"the text holds the lone surrogate \\u{ord(surrogate):04x}, which is not a character "
+                      f"(UTF-8 cannot hold it)", line, col)
+    if (plain or tag not in (None, _TAG + "str")) and len(text) > MAX_SCALAR_CHARS:
+        raise Problem(f"an unquoted value of {len(text)} characters, more than the limit of {MAX_SCALAR_CHARS} "
+                      f"(quote long text)", line, col)
     end = event.end_mark
     text_col = None
     if end.line + 1 == line:
         width = end.column + 1 - col
-        if event.style is None and width == len(text):
+        if plain and width == len(text):
             text_col = col
         elif event.style in ("'", '"') and width == len(text) + 2:
             text_col = col + 1
-    try:
-        if tag == _TAG + "int":
-            value = _CONSTRUCTOR.construct_yaml_int(ScalarNode(tag, text))
-        elif tag == _TAG + "float":
-            value = Fraction(text.replace("_", ""))
-        elif tag == _TAG + "bool":
-            value = _CONSTRUCTOR.bool_values[text.lower()]
-        elif tag == _TAG + "null":
-            value = None
-        else:
-            value = text
-    except (ValueError, KeyError, ZeroDivisionError, OverflowError):
-        raise Problem(f"cannot read {quote(text)} as a finite number", line, col) from None
+    value = _resolve(text, tag, line, col) if tag != _TAG + "str" else text
     return Scalar(value, text, line, col, text_col)
 
+
+def _resolve(text: str, tag: str | None, line: int, col: int) -> Any:
+    """The value of a plain scalar (``tag`` None) or of one tagged ``!!int``, ``!!float``, ``!!bool``,
+    ``!!null``; YAML 1.1 readings that differ from what the text shows are refused (see the module)."""
+    if tag in (None, _TAG + "null") and text in _NULLS:
+        return None
+    if tag in (None, _TAG + "bool") and text in _BOOLS:
+        return _BOOLS[text]
+    if tag in (None, _TAG + "int", _TAG + "float") and text[:1] in "+-.0123456789":
+        if _BASE_60.fullmatch(text):
+            raise Problem(f"{quote(text)} is a base-60 number in YAML 1.1{_sexagesimal(text)}, which is easily "
+                          f"misread: write the number, or quote it if it is text", line, col)
+        if _LEADING_ZERO.fullmatch(text):
+            raise Problem(f"{quote(text)} has a leading zero{_octal(text)}: write the number without it", line, col)
+        if tag != _TAG + "float" and _INT.fullmatch(text):
+            return _number(text, line, col, whole=True)
+        if tag != _TAG + "int" and (_FLOAT.fullmatch(text)
+                                    or (tag == _TAG + "float" and _EXPLICIT_FLOAT.fullmatch(text))):
+            return _number(text, line, col, whole=False)
+        if _SPECIAL_FLOAT.fullmatch(text):
+            raise Problem(f"cannot read {quote(text)} as a finite number", line, col)
+    if tag is None:
+        return text  # text: an expression or a name
+    kind = {_TAG + "int": "a whole number", _TAG + "float": "a number", _TAG + "bool": "true or false",
+            _TAG + "null": "null"}[tag]
+    raise Problem(f"cannot read {quote(text)} as {kind}, as its tag {_short_tag(tag)} says", line, col)
+
+
+def _sexagesimal(text: str) -> str:
+    """`` (1:30 is 90)``: how YAML 1.1 reads a short base-60 number."""
+    if len(text) > 40:
+        return ""
+    *parts, last = text.lstrip("+-").replace("_", "").split(":")
+    value = Fraction(0)
+    for part in parts:
+        value = (value + int(part)) * 60
+    value += Fraction(last)
+    sign = "-" if text.startswith("-") else ""
+    return f" ({text} is {sign}{value if value.denominator == 1 else float(value)})"
+
+
+def _octal(text: str) -> str:
+    """How YAML 1.1 and 1.2 read a whole number with a leading zero, when they read it as a number."""
+    bare = text.replace("_", "")
+    if not set(bare.lstrip("+-")) <= set("01234567") or len(bare) > MAX_NUMBER_DIGITS:
+        return ""
+    if int(bare, 8) == int(bare):
+        return ""
+    return f", which YAML 1.1 reads as octal {int(bare, 8)} and YAML 1.2 as {int(bare)}"
+
+
+def _number(text: str, line: int, col: int, whole: bool) -> int | Fraction:
+    """An int or an exact Fraction, its length and exponent checked before it is built."""
+    bare = text.replace("_", "")
+    try:
+        if not whole:
+            if bare.lstrip("+-") in ("", "."):
+                raise ArithmeticProblem(f"cannot read {quote(text)} as a finite number")
+            return decimal(text)
+        if len(bare) > MAX_NUMBER_DIGITS:
+            raise ArithmeticProblem(f"the number {shown(text)} is written with more than {MAX_NUMBER_DIGITS} "
+                                    f"digits or a power of ten beyond 1e{MAX_NUMBER_DIGITS}, the limit")
+    except ArithmeticProblem as problem:
+        raise Problem(str(problem), line, col) from None
+    sign = -1 if bare.startswith("-") else 1
+    digits = bare.lstrip("+-")
+    if digits.startswith(("0x", "0b")):
+        return sign * int(digits[2:], 16 if digits[1] == "x" else 2)
+    return sign * int(digits)

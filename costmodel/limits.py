@@ -1,0 +1,46 @@
+"""The limits every input stays within, in one table, checked before the work they would cause is done.
+
+Specs, zoo parameters, ONNX files and sweep grids are user input, possibly from someone else: these bounds
+keep a hostile or mistaken one from exhausting memory or time. Each front door imports the ones it needs
+from here and reports a crossing as its own error (a :class:`~costmodel.errors.SpecError` for specs),
+naming the limit and the value seen. ``docs/limits.md`` lists them all with their values.
+"""
+
+# ----- every front door -------------------------------------------------------------------------------------
+#: nodes of a built graph, every repeat and block expanded
+MAX_NODES = 100_000
+#: largest size: every input dimension, batch, hyper-parameter and output dimension
+MAX_DIMENSION = 2**31
+#: tensors that come out of one op (the parts of a split)
+MAX_OUTPUTS = 1024
+#: bits of any exact number computed (numerator and denominator alike): ``2**(10**9)`` is refused before it
+#: is computed
+MAX_NUMBER_BITS = 256
+#: characters of a number as written (``0x...``, ``1_000``, digits of a decimal), and the largest power of
+#: ten it may carry (``1e300``): checked before the number is built
+MAX_NUMBER_DIGITS = 300
+#: largest exponent allowed with a symbolic base (``h**64``)
+MAX_SYMBOLIC_EXPONENT = 64
+
+# ----- spec files -------------------------------------------------------------------------------------------
+#: characters in a spec file (checked before YAML parsing starts)
+MAX_SPEC_CHARS = 1_000_000
+#: YAML values (scalars, lists, mappings) in the document, counting each use of an alias in full:
+#: an "alias bomb" (anchors nested into each other) is refused while it is read, before anything expands
+MAX_YAML_NODES = 1_000_000
+#: nesting depth of YAML lists and mappings
+MAX_YAML_DEPTH = 64
+#: characters in one YAML scalar that is not quoted text (a number, a name or an expression)
+MAX_SCALAR_CHARS = 10_000
+#: characters in one expression
+MAX_EXPRESSION_CHARS = 1000
+#: nesting depth of one expression's syntax tree (``((((1))))`` and ``-(-(-1))`` count each level)
+MAX_EXPRESSION_DEPTH = 32
+#: steps (operations, names, numbers) computed over all the expressions of one spec, every repeat counted
+MAX_EXPRESSION_STEPS = 1_000_000
+#: declared symbols of a spec
+MAX_SYMBOLS = 100
+#: largest ``repeat`` of a block instance
+MAX_REPEAT = 1000
+#: block instances and groups nested inside each other
+MAX_NESTING = 32
