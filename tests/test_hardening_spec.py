@@ -488,4 +488,4 @@ def test_node_expression_step_and_yaml_value_limits_at_and_past(monkeypatch):
         small = "input: [3, 8, 8]\nlayers:\n- {kind: relu}\n"
         assert len(accepted(small)) == 1
         assert refused(small.replace("relu}", "relu, id: a}")) == (
-            "<spec>:3:17: the YAML document expands to more than 12 values (aliases counted in full), the limit")
+            "<spec>:3:20: the YAML document expands to more than 12 values (aliases counted in full), the limit")
