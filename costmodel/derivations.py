@@ -1,8 +1,9 @@
 """The papers' closed forms, each obtained by analysing a small graph with symbolic sizes, then checked.
 
 Nothing here is typed in as a result: every expression on the left of a check comes from
-:func:`costmodel.analyze`; the right-hand sides are the formulas printed in the seeds, and sympy decides
-whether the two agree (by simplifying their difference to zero, not by trying numbers).
+:func:`costmodel.analyze`; the right-hand sides are the formulas printed in the papers (Howard et al. 2017,
+MobileNets; Zhang et al. 2018, ShuffleNet; Ma et al. 2018, ShuffleNet V2), and sympy decides whether the two
+agree (by simplifying their difference to zero, not by trying numbers).
 
 ``DERIVATIONS`` maps each name to a function returning a :class:`Derivation`; ``derive(name)`` runs one.
 """
@@ -63,7 +64,7 @@ def conv_cost() -> Derivation:
     fc = analyze(fc_graph).totals
     return Derivation(
         "conv-cost", "parameters and multiply-adds of a standard convolution (biases left out)",
-        "seed 000, section 1.2",
+        "Howard et al. 2017, MobileNets, section 3.1 (standard convolution cost)",
         (("conv params", conv.params), ("conv flops", conv.flops), ("fc params", fc.params),
          ("fc flops", fc.flops)),
         (("conv params == k^2*C_in*C_out", _same(conv.params, k**2 * c_in * c_out)),
@@ -93,7 +94,7 @@ def depthwise_separable() -> Derivation:
     params_ratio = sympy.simplify(sep.params / std.params)
     return Derivation(
         "depthwise-separable", "depthwise separable convolution against a standard one",
-        "seed 000, section 2.1 (the 3 -> 256 example); seed 001 and 003 (the ratio)",
+        "Howard et al. 2017, MobileNets, section 3.1 (the ratio); 3 -> 256 with 3x3 as a worked example",
         (("params, 3->256 3x3 separable", example_sep.params), ("params, 3->256 3x3 standard", example_std.params),
          ("flops separable", sep.flops), ("flops standard", std.flops), ("flops ratio", ratio),
          ("params ratio", params_ratio)),
@@ -116,7 +117,7 @@ def mobilenet_width_resolution() -> Derivation:
     paper = d_k * d_k * alpha * m * beta * d_f * beta * d_f + alpha * n * alpha * m * beta * d_f * beta * d_f
     return Derivation(
         "mobilenet-width-resolution", "a depthwise separable layer of MobileNet v1 with width alpha, resolution beta",
-        "seed 000, section 2.3",
+        "Howard et al. 2017, MobileNets, sections 3.3-3.4 (width and resolution multipliers)",
         (("flops", sympy.factor(flops)),),
         (("flops == D_K*D_K*alpha*M*beta*D_F*beta*D_F + alpha*N*alpha*M*beta*D_F*beta*D_F",
           _same(flops, paper)),))
@@ -135,7 +136,7 @@ def mac_bound() -> Derivation:
     equality = sympy.solve(sympy.Eq(gap, 0), c2)
     return Derivation(
         "mac-bound", "G1: equal channel width minimises memory access cost",
-        "ShuffleNet V2, section 3 (G1); seeds 001 and 004",
+        "Ma et al. 2018, ShuffleNet V2, section 2 (G1)",
         (("B = flops", flops), ("mac", sympy.factor(mac - c1 * c2) + c1 * c2),
          ("bound 2*sqrt(h*w*B) + B/(h*w)", bound), ("mac - bound", sympy.factor(gap)),
          ("mac - bound as a square", square), ("equality when c2", equality[0] if len(equality) == 1 else equality)),
@@ -155,7 +156,7 @@ def mac_group() -> Derivation:
     slope = sympy.simplify(sympy.diff(in_b, groups))
     return Derivation(
         "mac-group", "G2: excessive group convolution increases memory access cost",
-        "ShuffleNet V2, section 3 (G2); seed 004",
+        "Ma et al. 2018, ShuffleNet V2, section 2 (G2)",
         (("B = flops", cost.flops), ("mac", cost.mac), ("mac at fixed B", sympy.expand(in_b)),
          ("d mac / d g at fixed B, c1", slope)),
         (("mac == h*w*(c1 + c2) + c1*c2/g", _same(cost.mac, h * w * (c1 + c2) + c1 * c2 / groups)),
@@ -179,7 +180,7 @@ def bottleneck_flops() -> Derivation:
     shufflenet = _bottleneck_flops(c, m, h, w, groups, m)
     return Derivation(
         "bottleneck-flops", "multiply-adds of the ResNet, ResNeXt and ShuffleNet bottleneck units",
-        "ShuffleNet v1, section 3.2; seed 004",
+        "Zhang et al. 2018, ShuffleNet, section 3.2",
         (("ResNet", sympy.factor(resnet)), ("ResNeXt", sympy.factor(resnext)),
          ("ShuffleNet", sympy.factor(shufflenet))),
         (("ResNet == h*w*(2*c*m + 9*m**2)", _same(resnet, h * w * (2 * c * m + 9 * m**2))),
@@ -189,15 +190,15 @@ def bottleneck_flops() -> Derivation:
 
 def channel_shuffle() -> Derivation:
     """Channel shuffle as reshape (g, n) -> transpose -> flatten; its own inverse when g*g = channels."""
-    seed = ChannelShuffle(2).permutation(4)
-    moved = [seed[j] + 1 for j in range(4)]  # channels 1..4 as in the seed's tensor
+    two_groups = ChannelShuffle(2).permutation(4)
+    moved = [two_groups[j] + 1 for j in range(4)]  # channels numbered 1..4
     nine = ChannelShuffle(3).permutation(9)
     involutions = all(_compose(ChannelShuffle(g).permutation(g * g)) == list(range(g * g)) for g in range(1, 9))
     inverse_ok = all(_compose(ChannelShuffle(g).permutation(g * n), ChannelShuffle(n).permutation(g * n))
                      == list(range(g * n)) for g in range(1, 7) for n in range(1, 7))
     return Derivation(
         "channel-shuffle", "channel shuffle is the permutation reshape (g, n) -> transpose -> flatten",
-        "seed 001 (2 groups of 4 channels), seed 003 (3 groups of 3)",
+        "Zhang et al. 2018, ShuffleNet, section 3.1; worked on 2 groups of 4 channels and 3 groups of 3",
         (("channels 1,2,3,4 with g = 2 become", moved), ("9 channels with g = 3 (0-based)", nine)),
         (("g = 2 on 4 channels gives 1,3,2,4 (groups {1,3} and {2,4})", moved == [1, 3, 2, 4]),
          ("its own inverse when g*g == channels (g = 1..8)", involutions),

@@ -1,4 +1,6 @@
-"""The derivations hold, and their expressions equal the seeds' formulas (checked again here)."""
+"""The derivations hold, and their expressions equal the papers' formulas (checked again here): Howard et al.
+2017, MobileNets, section 3.1; Zhang et al. 2018, ShuffleNet, sections 3.1-3.2; Ma et al. 2018, ShuffleNet V2,
+section 2 (G1, G2)."""
 import pytest
 import sympy
 
@@ -11,7 +13,7 @@ def test_every_derivation_holds(name):
     assert result.checks and result.holds, result.text()
 
 
-def test_seed_example_numbers():
+def test_depthwise_separable_worked_example_numbers():
     d = derive("depthwise-separable")
     assert d.step("params, 3->256 3x3 separable") == 3 * 3 * 3 + 3 * 1 * 1 * 256 == 795
     assert d.step("params, 3->256 3x3 standard") == 3 * 3 * 3 * 256 == 6912
@@ -32,7 +34,7 @@ def test_group_mac_is_increasing():
     assert sympy.simplify(d.step("d mac / d g at fixed B, c1") - b / c1) == 0
 
 
-def test_shuffle_seed_example():
+def test_shuffle_worked_example():
     assert derive("channel-shuffle").step("channels 1,2,3,4 with g = 2 become") == [1, 3, 2, 4]
 
 
