@@ -1,14 +1,14 @@
 """The benchmark networks of ShuffleNet V2's guidelines G1-G4, and the paper's measured speeds.
 
 Ma et al., "ShuffleNet V2: Practical Guidelines for Efficient CNN Architecture Design", ECCV 2018, section 2
-and appendix Fig. 1 (tables as printed in seed 004): each benchmark stacks ``blocks`` (10) identical blocks
-on a ``resolution`` x ``resolution`` (56x56) input. The G1-G3 blocks are bare 1x1 convolutions (no bias,
+and appendix Fig. 1: each benchmark stacks ``blocks`` (10) identical blocks on a ``resolution`` x
+``resolution`` (56x56) input. The G1-G3 blocks are bare 1x1 convolutions (no bias,
 BatchNorm or activation: the paper names none); the G4 block is ResNet's bottleneck with its ReLUs and
 identity shortcut, BatchNorm left out (folded into the convolutions at inference).
 
 ``TABLES`` holds Tables 1-4: per row, the paper's configuration and its measured speeds (GPU in batches/s,
-ARM in images/s), exactly as seed 004 prints them. :meth:`SpeedTable.cells` turns them into builder
-parameters, one per measured speed.
+ARM in images/s), exactly as the paper prints them (of Tables 1-2's ARM speeds, the x1 and x2 columns).
+:meth:`SpeedTable.cells` turns them into builder parameters, one per measured speed.
 """
 from __future__ import annotations
 
@@ -187,7 +187,7 @@ class SpeedTable:
 
 TABLE1 = SpeedTable(
     "table1", "G1", "g1_bench", "Equal channel width minimizes memory access cost (c1:c2 at fixed FLOPs)",
-    "Ma et al. 2018, Table 1 (seed 004); 56x56 input, 10 blocks. The seed prints two ARM columns (x1, x2).",
+    "Ma et al. 2018, Table 1; 56x56 input, 10 blocks. costmodel carries the ARM x1 and x2 columns.",
     "multiplier", (1, 2, 4), (1, 2),
     (("1:1", {"c1": 128, "c2": 128}, (1480, 723, 232), {"c1": 32, "c2": 32}, (76.2, 21.7)),
      ("1:2", {"c1": 90, "c2": 180}, (1296, 586, 206), {"c1": 22, "c2": 44}, (72.9, 20.5)),
@@ -196,7 +196,7 @@ TABLE1 = SpeedTable(
 
 TABLE2 = SpeedTable(
     "table2", "G2", "g2_bench", "Excessive group convolution increases MAC (groups at fixed FLOPs)",
-    "Ma et al. 2018, Table 2 (seed 004); 56x56 input, 10 blocks. The seed heads the ARM columns 'CPU'.",
+    "Ma et al. 2018, Table 2; 56x56 input, 10 blocks. The paper heads the ARM columns 'CPU'.",
     "multiplier", (1, 2, 4), (1, 2),
     (("g=1", {"groups": 1, "channels": 128}, (2451, 1289, 437), {"groups": 1, "channels": 64}, (40.0, 10.2)),
      ("g=2", {"groups": 2, "channels": 180}, (1725, 873, 341), {"groups": 2, "channels": 90}, (35.0, 9.5)),
@@ -205,7 +205,7 @@ TABLE2 = SpeedTable(
 
 TABLE3 = SpeedTable(
     "table3", "G3", "g3_bench", "Network fragmentation reduces degree of parallelism (at fixed FLOPs)",
-    "Ma et al. 2018, Table 3 and appendix Fig. 1 (seed 004); c is the 1-fragment width, 56x56, 10 blocks.",
+    "Ma et al. 2018, Table 3 and appendix Fig. 1; c is the 1-fragment width, 56x56, 10 blocks.",
     "channels", (128, 256, 512), (64, 128, 256),
     (("1-fragment", {"fragments": 1, "arrangement": "series"}, (2446, 1274, 434),
       {"fragments": 1, "arrangement": "series"}, (40.2, 10.1, 2.3)),
@@ -220,7 +220,7 @@ TABLE3 = SpeedTable(
 
 TABLE4 = SpeedTable(
     "table4", "G4", "g4_bench", "Element-wise operations are non-negligible (ReLU, shortcut removed)",
-    "Ma et al. 2018, Table 4 (seed 004); ResNet bottleneck, c channels in the unit, 56x56, 10 units.",
+    "Ma et al. 2018, Table 4; ResNet bottleneck, c channels in the unit, 56x56, 10 units.",
     "channels", (32, 64, 128), (32, 64, 128),
     (("ReLU yes, short-cut yes", {"relu": True, "shortcut": True}, (2427, 2066, 1436),
       {"relu": True, "shortcut": True}, (56.7, 16.9, 5.0)),
