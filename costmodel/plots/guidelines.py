@@ -2,7 +2,7 @@
 
 Every cost drawn comes from :func:`costmodel.analysis.analyze` on the zoo's guideline benchmarks
 (:mod:`costmodel.zoo.guidelines`) or on a one-convolution graph; the G1 lower bound is the closed form of
-:func:`costmodel.derivations.mac_bound`. The measured speeds are the paper's Tables 1-4 as printed in seed 004,
+:func:`costmodel.derivations.mac_bound`. The measured speeds are the paper's Tables 1-4,
 held as data in :data:`costmodel.zoo.guidelines.TABLES` (GPU: GeForce GTX 1080Ti, batches/s; ARM: Qualcomm
 Snapdragon 810, images/s).
 """
@@ -103,7 +103,7 @@ def g1():
     (a) For h = w in :data:`G1_RESOLUTIONS`, the first convolution of ``g1_bench`` (c1 -> c2) with
     c1 * c2 = :data:`G1_PRODUCT` (so the flops h*w*c1*c2 are the same at every ratio): its analysed mac against
     c2/c1, and the lower bound 2 sqrt(hwB) + B/hw of derivation ``mac-bound`` (B = flops), reached at 1:1.
-    (b), (c) Table 1 (seed 004): the mac of the 10-block benchmark at each printed configuration, and the
+    (b), (c) Table 1: the mac of the 10-block benchmark at each printed configuration, and the
     measured GPU and ARM speed on a twin axis.
     """
     fig = figure(15, 5.4)
@@ -149,7 +149,7 @@ def g2():
 
     (a) For h = w in :data:`G2_RESOLUTIONS`, one 1x1 convolution c1 = :data:`G2_INPUT` -> c2 = 128 g with g
     groups (flops h*w*c1*c2/g fixed, the setting of derivation ``mac-group``): its analysed mac against g.
-    (b), (c) Table 2 (seed 004): the mac of the 10-block ``g2_bench`` at each printed configuration, and the
+    (b), (c) Table 2: the mac of the 10-block ``g2_bench`` at each printed configuration, and the
     measured GPU and ARM speed on a twin axis.
     """
     fig = figure(15, 5.4)
@@ -188,7 +188,7 @@ def g3(channels: int = 128):
     """G3: the fragmentation variants of appendix Fig. 1 (a)-(e), and Table 3 beside them.
 
     Top: flops, mac and number of convolution kernels of one block of ``g3_bench`` (``channels`` = 128, the
-    GPU x1 width of Table 3, 56x56), each analysed. Bottom: Table 3's measured GPU and ARM speeds (seed 004).
+    GPU x1 width of Table 3, 56x56), each analysed. Bottom: Table 3's measured GPU and ARM speeds.
     """
     fig = figure(13, 7)
     grid = fig.add_gridspec(2, 6)
@@ -242,7 +242,7 @@ def g4(channels: int = 32):
 
     (a) For the four ``g4_bench`` variants (ReLU and shortcut on or off, ``channels`` = 32, 56x56), the share
     (%) of element-wise nodes (ReLU, add) in flops (convention ``all``) and in mac, analysed. (b), (c) Table 4's
-    measured GPU and ARM speeds (seed 004). (d) For ShuffleNet v1 1x g=3 and MobileNet v2 1x, the split of
+    measured GPU and ARM speeds. (d) For ShuffleNet v1 1x g=3 and MobileNet v2 1x, the split of
     flops (convention ``all``) and mac by op class (:func:`costmodel.report.op_class`), drawn like the paper's
     run-time decomposition (ShuffleNet V2, Fig. 2).
     """

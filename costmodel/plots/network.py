@@ -45,7 +45,7 @@ DEVICES = {
 
 # Published points overlaid on `scaling`: (parameter, value, multiply-adds in millions, params in millions).
 PUBLISHED = {
-    "mobilenet_v1": ("Howard et al. 2017, Tables 6 and 7 (seed 000)",
+    "mobilenet_v1": ("Howard et al. 2017, MobileNets, Tables 6 and 7",
                      [("width", Fraction(1), 569, 4.2), ("width", Fraction(3, 4), 325, 2.6),
                       ("width", Fraction(1, 2), 149, 1.3), ("width", Fraction(1, 4), 41, 0.5),
                       ("resolution", 224, 569, 4.2), ("resolution", 192, 418, 4.2),
