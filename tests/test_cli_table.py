@@ -34,7 +34,8 @@ def test_list_shows_the_shipped_example_specs_and_they_run():
 
 def test_json_contract_and_totals_equal_the_analysis():
     document = json.loads(run("table", "shufflenet_v2", "--format", "json"))
-    # DESIGN.md section 4: the real 3x3/2, 3 -> 24, bias-free conv1 on 224x224
+    # Ma et al. 2018, ShuffleNet V2, Table 5: conv1 is 3x3/2, 3 -> 24 on 224x224 (built bias-free, BatchNorm apart):
+    # flops 112*112*24*27, params 27*24, mac 3*224*224 + 24*112*112 + 648
     assert document["layers"][0] == {"name": "conv1", "op": "conv", "stage": "conv1", "input": [3, 224, 224],
                                      "output": [24, 112, 112], "flops": 8128512, "params": 648, "mac": 452232,
                                      "activations": 301056}
@@ -53,7 +54,7 @@ def test_settings_and_convention_reach_the_analysis():
 
 
 def test_shufflenet_v2_by_stage_reproduces_table_5():
-    # Ma et al. 2018, Table 5 (seed 004): output size, stride, repeat, 1x output channels per row
+    # Ma et al. 2018, ShuffleNet V2, Table 5: output size, stride, repeat, 1x output channels per row
     expected = [("image", "224x224", "", "", "3"), ("conv1", "112x112", "2", "1", "24"),
                 ("maxpool", "56x56", "2", "1", "24"),
                 ("stage2", "28x28", "2", "1", "116"), ("", "28x28", "1", "3", "116"),
@@ -66,7 +67,7 @@ def test_shufflenet_v2_by_stage_reproduces_table_5():
     assert [(r[0], r[1], r[3], r[4], r[5]) for r in rows[1:]] == expected
 
 
-# Howard et al. 2017, Table 2 (seed 000): shares of Mult-Adds and of parameters per layer type. The paper's
+# Howard et al. 2017, MobileNets, Table 2: shares of Mult-Adds and of parameters per layer type. The paper's
 # "Conv 3x3 1.19 %" of Mult-Adds is a misprint for 1.91 %: 10,838,016 / 568,740,352 (the four printed
 # Mult-Adds shares add up to 99.29 % as printed, to 100.01 % with 1.91).
 TABLE_2 = {"conv 1x1": (94.86, 74.59), "depthwise 3x3": (3.06, 1.06), "conv 3x3": (1.91, 0.02), "fc": (0.18, 24.33)}

@@ -1,7 +1,7 @@
 """Each op's shape and cost rules against formulas written out here, independently of costmodel/ops.
 
 Expected values follow PyTorch's documented output-size formulas and the counting conventions of
-DESIGN.md section 3 (multiply-add = 1; biases not in flops; mac = elements read + written + params).
+docs/conventions.md (multiply-add = 1; biases not in flops; mac = elements read + written + params).
 """
 import pytest
 

@@ -1,7 +1,7 @@
 """ResNet, ResNeXt, AlexNet, VGG-16, SqueezeNet and GhostNet against their published figures.
 
 Every expected number is a published figure with its source beside it, or a count written out here from
-the paper's description of the layers. ``flops`` are multiply-adds (DESIGN.md section 3, ``paper``).
+the paper's description of the layers. ``flops`` are multiply-adds (convention ``paper``, docs/conventions.md).
 """
 from fractions import Fraction
 
@@ -48,7 +48,7 @@ def test_torchvision_published_figures(name, params, num_params, gflops):
 PAPER_FLOPS = [  # name, params, figure, source
     ("resnet18", {}, Fraction(18, 10) * G, "He et al. 2016, Table 1"),
     ("resnext50_32x4d", {}, Fraction(42, 10) * G, "Xie et al. 2017, Table 1"),
-    ("alexnet", {}, 720 * M, "Zhang et al. 2018 (ShuffleNet), Table 8; seed 004"),
+    ("alexnet", {}, 720 * M, "Zhang et al. 2018 (ShuffleNet), Table 8"),
     ("ghostnet", {}, 141 * M, "Han et al. 2020, Table 7 (1.0x)"),
     ("ghostnet", {"width": Fraction(13, 10)}, 226 * M, "Han et al. 2020, Table 7 (1.3x)"),
     ("resnet50", {"variant": "torchvision"}, Fraction(41, 10) * G, "Han et al. 2020, section 1 (ResNet-50)"),

@@ -1,4 +1,5 @@
-"""ShuffleNet v1 and v2 against the papers' tables (seed 004) and torchvision's published parameter counts."""
+"""ShuffleNet v1 and v2 against the papers' tables (Zhang et al. 2018, ShuffleNet; Ma et al. 2018, ShuffleNet V2)
+and torchvision's published parameter counts."""
 from fractions import Fraction
 
 import pytest
@@ -26,13 +27,13 @@ def paper_rounding(value, printed, digits=1):
 
 
 # ----- ShuffleNet v1 -------------------------------------------------------------------------------------
-# Zhang et al. 2018, Table 1 (seed 004), "Complexity" row, 1x: g = 1, 2, 3, 4, 8.
+# Zhang et al. 2018, ShuffleNet, Table 1, "Complexity" row, 1x: g = 1, 2, 3, 4, 8.
 @pytest.mark.parametrize("groups, paper_mflops", [(1, 143), (2, 140), (3, 137), (4, 133), (8, 137)])
 def test_v1_table1_complexity_per_group(groups, paper_mflops):
     assert abs(totals("shufflenet_v1", groups=groups).flops - paper_mflops * M) <= 2 * M
 
 
-# Zhang et al. 2018, speed table (seed 004): ShuffleNet 0.5x (g=3) 38M, 2x (g=3) 524M.
+# Zhang et al. 2018, ShuffleNet, Table 8 (FLOPs column): ShuffleNet 0.5x (g=3) 38M, 2x (g=3) 524M.
 @pytest.mark.parametrize("width, paper_mflops", [(0.5, 38), (2.0, 524)])
 def test_v1_widths_at_g3(width, paper_mflops):
     assert abs(totals("shufflenet_v1", width=width, groups=3).flops - paper_mflops * M) <= 2 * M
@@ -117,7 +118,7 @@ def test_v1_direct_call_refuses_bad_group():
 
 
 # ----- ShuffleNet v2 -------------------------------------------------------------------------------------
-# Ma et al. 2018, Table 5 (seed 004): FLOPs 41M / 146M / 299M / 591M, # of Weights 1.4M / 2.3M / 3.5M / 7.4M.
+# Ma et al. 2018, ShuffleNet V2, Table 5: FLOPs 41M / 146M / 299M / 591M, # of Weights 1.4M / 2.3M / 3.5M / 7.4M.
 TABLE5 = [(0.5, 41, "1.4"), (1.0, 146, "2.3"), (1.5, 299, "3.5"), (2.0, 591, "7.4")]
 
 
@@ -151,7 +152,8 @@ def test_v2_variants_differ_only_in_stage2_first_unit(width, out):
 
 
 def test_v2_conv1_row_of_the_json_contract():
-    """DESIGN.md section 4: the 3x3 stride-2 3->24 bias-free conv on 224x224, its BatchNorm separate."""
+    """Ma et al. 2018, ShuffleNet V2, Table 5: conv1 is the 3x3 stride-2 3->24 conv on 224x224 (built bias-free,
+    its BatchNorm separate): flops 112*112*24*27, params 27*24, mac 3*224*224 + 24*112*112 + 648."""
     layer = analyze(build("shufflenet_v2")).layer("conv1")
     assert (layer.name, layer.op.kind, layer.stage) == ("conv1", "conv", "conv1")
     assert layer.node.input_shapes == ((3, 224, 224),) and layer.node.outputs == ((24, 112, 112),)
