@@ -8,6 +8,7 @@ from .ops import (OPS, Add, AvgPool2d, BatchNorm, ChannelShuffle, Concat, Conv2d
                   LocalResponseNorm,
                   MaxPool2d, MaxUnpool2d, Mul, ReLU, ReLU6, Shift, Sigmoid, Split, Swish, Upsample, depthwise)
 from .symbolic import symbols
+from .targets import Parameter, Target, load, target
 
 __version__ = "0.1.0"
 
@@ -16,4 +17,12 @@ __all__ = ["CONVENTIONS", "FUSIONS", "Analysis", "Cost", "LayerCost", "analyze",
            "Add", "AvgPool2d", "BatchNorm", "ChannelShuffle", "Concat", "Conv2d", "ConvTranspose2d",
            "DeformableConv2d", "Flatten", "GlobalAvgPool", "HardSigmoid", "HardSwish", "Identity", "LeakyReLU",
            "Linear", "LocalResponseNorm", "MaxPool2d", "MaxUnpool2d", "Mul", "ReLU", "ReLU6", "Shift", "Sigmoid", "Split", "Swish",
-           "Upsample", "depthwise", "symbols"]
+           "Upsample", "depthwise", "symbols", "Parameter", "Target", "load", "target", "sweep"]
+
+
+def __getattr__(name: str):
+    if name == "sweep":  # numpy loads only when sweeping
+        from .numeric import sweep
+
+        return sweep
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

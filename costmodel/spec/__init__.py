@@ -1,7 +1,9 @@
 """Hand-written YAML layer specs -> :class:`~costmodel.graph.Graph`, safely, with exact errors.
 
-    from costmodel.spec import load_spec
+    from costmodel.spec import load_spec, read
     graph = load_spec("net.yaml", {"c1": 128})        # values override the symbols' defaults
+    spec = read("net.yaml")                           # read once, build for many values:
+    graphs = [spec.build({"c1": c}) for c in (64, 128)]
 
 The format is documented in ``docs/spec.md``; the examples shipped in ``costmodel/examples/`` show it.
 Nothing in a spec is executed: YAML is read as plain data (:mod:`.yamltree`) and expressions are
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,27 +46,81 @@ def load_spec(path_or_text: Any, values: Mapping[str, Any] | None = None, *, fil
 
     Raises :class:`~costmodel.errors.SpecError` for every mistake, and nothing else.
     """
-    return _guarded(path_or_text, values, filename, lambda document, _: build_graph(document, values))
+    _check_values(values, path_or_text, filename)
+    return read(path_or_text, filename=filename).build(values)
 
 
 def spec_symbols(path_or_text: Any, values: Mapping[str, Any] | None = None, *,
                  filename: str | None = None) -> dict:
     """The declared symbols of a spec and the values they take with ``values`` (see :func:`load_spec`):
     ints or Fractions, sympy expressions, or sympy symbols for those left without value."""
-    return _guarded(path_or_text, values, filename,
-                    lambda document, root: resolve_symbols(document.symbols, values,
-                                                           root.key("symbols") if "symbols" in root.entries else root))
+    _check_values(values, path_or_text, filename)
+    return read(path_or_text, filename=filename).values(values)
 
 
-def _guarded(path_or_text: Any, values: Any, filename: str | None, then) -> Any:
+@dataclass(frozen=True)
+class DeclaredSymbol:
+    """A symbol a spec declares: its name, whether it is a whole number, and whether it has a default."""
+
+    name: str
+    integer: bool
+    has_default: bool
+
+
+class SpecFile:
+    """A spec read and checked once; :meth:`build` makes its graph for any values of its symbols.
+
+    ``name`` is the graph's name, ``shown`` names the spec in error messages, ``symbols`` lists the
+    declared symbols (:class:`DeclaredSymbol`) in order.
+    """
+
+    def __init__(self, document: Any, root: Any, shown: str):
+        self._document, self._root, self.shown = document, root, shown
+        self.name = document.name
+        self.symbols = tuple(DeclaredSymbol(s.name, s.integer, s.default is not None) for s in document.symbols)
+
+    def _anchor(self) -> Any:
+        return self._root.key("symbols") if "symbols" in self._root.entries else self._root
+
+    def values(self, values: Mapping[str, Any] | None = None) -> dict:
+        """Each symbol's value with ``values`` given: the caller's, else its default, else a sympy symbol."""
+        return _located(self.shown, lambda: resolve_symbols(self._document.symbols, values, self._anchor()))
+
+    def defaults(self) -> dict:
+        """The default of each symbol that has one (a symbol only where a default uses a symbol without one)."""
+        declared = [s for s in self._document.symbols if s.default is not None]
+        try:
+            return _located(self.shown, lambda: resolve_symbols(declared, None, self._anchor()))
+        except SpecError:  # a default uses a symbol without default: resolve them all
+            every = self.values()
+            return {s.name: every[s.name] for s in declared}
+
+    def build(self, values: Mapping[str, Any] | None = None) -> Graph:
+        """The graph with ``values`` for some of the symbols (see :func:`load_spec`)."""
+        return _located(self.shown, lambda: build_graph(self._document, values))
+
+
+def read(path_or_text: Any, *, filename: str | None = None) -> SpecFile:
+    """Read and check a spec once (a path or a spec's text, as :func:`load_spec` takes); raises SpecError."""
     text, shown, stem = _source(path_or_text, filename)
+
+    def parse():
+        root = read_tree(text)
+        return SpecFile(read_document(root, stem), root, shown)
+
+    return _located(shown, parse)
+
+
+def _check_values(values: Any, path_or_text: Any, filename: str | None) -> None:
     if values is not None and not isinstance(values, Mapping):
+        shown = _source(path_or_text, filename)[1]
         raise SpecError(f"values must map symbol names to values, got {type(values).__name__}", shown)
+
+
+def _located(shown: str, then) -> Any:
     try:
         with step_budget():
-            root = read_tree(text)
-            document = read_document(root, stem)
-            return then(document, root)
+            return then()
     except Problem as problem:
         raise SpecError(problem.message, shown, problem.line, problem.col) from None
     except (ArithmeticError, AttributeError, IndexError, KeyError, TypeError, ValueError, RecursionError) as error:
@@ -108,4 +165,4 @@ def _decode(data: bytes, shown: str) -> str:
                         line, col) from None
 
 
-__all__ = ["EXAMPLES", "limits", "load_spec", "spec_symbols"]
+__all__ = ["EXAMPLES", "DeclaredSymbol", "SpecFile", "limits", "load_spec", "read", "spec_symbols"]
