@@ -54,8 +54,8 @@ class SweepResult:
 
 
 def exact_value(value: Any, name: str = "value") -> int | Fraction:
-    """An exact grid value: ints stay, floats become decimal Fractions (0.05 -> 1/20)."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer, float, Fraction, str)):
+    """An exact grid value: ints stay, floats become decimal Fractions (0.05 -> 1/20); text is refused."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer, float, Fraction)):
         raise UsageError(f"grid {name}: expected a number, got {value!r}")
     try:
         value = Fraction(str(value) if isinstance(value, (float, np.integer)) else value)
@@ -233,16 +233,19 @@ class _Plan:  # names: row order, outer (enumerated, fractional) slowest, then i
     blocks: list  # per outer combination, in order: (combination, compiled function, atom values)
 
 
-def compile_sweep(target: str, grid: Mapping[str, Sequence], *, settings: Mapping[str, str] | None = None,
+def compile_sweep(target: Any, grid: Mapping[str, Sequence], *, values: Mapping[str, Any] | None = None,
                   convention: str = "paper", fuse=(), progress: bool | None = None) -> _Plan:
-    """Check the grid and compile its totals (see the module doc); :func:`iter_sweep` evaluates the plan."""
-    settings = dict(settings or {})
+    """Check the grid and compile its totals (see the module doc); :func:`iter_sweep` evaluates the plan.
+    ``target``: anything :func:`costmodel.targets.target` takes; ``values``: typed values held fixed."""
+    from .targets import target as find
+
+    target, fixed_values = find(target), dict(values or {})
     if not grid:
         raise UsageError("sweep needs at least one grid parameter")
     values: dict[str, tuple] = {}
     for name, seq in grid.items():
-        if name in settings:
-            raise UsageError(f"{name} is both set (-s) and swept (--grid)")
+        if name in fixed_values:
+            raise UsageError(f"parameter {name} is both given a fixed value and swept")
         values[name] = tuple(exact_value(v, name) for v in (() if isinstance(seq, (str, bytes)) else seq))
         if not values[name]:
             raise UsageError(f"grid {name} has no values")
@@ -253,12 +256,11 @@ def compile_sweep(target: str, grid: Mapping[str, Sequence], *, settings: Mappin
 
     def build_at(fixed: Mapping[str, Any], symbolic: Sequence[str] = ()):
         """Build at the first grid values, updated with ``fixed``, with ``symbolic`` names as symbols."""
-        from .targets import resolve
         point = {n: v for n, v in {**first, **fixed}.items() if n not in symbolic}
         key = (tuple(point.items()), tuple(symbolic))
         try:
-            built = cache.get(key) or resolve(target, {**settings, **{n: str(v) for n, v in point.items()},
-                                                       **{n: n for n in symbolic}})
+            built = cache.get(key) or target.build(**fixed_values, **point,
+                                                   **{n: _symbol(target, n) for n in symbolic})
             cache.update({key: built} if symbolic else {})  # symbolic builds are the slow ones
             return built
         except CostModelError as error:
@@ -270,7 +272,7 @@ def compile_sweep(target: str, grid: Mapping[str, Sequence], *, settings: Mappin
     enumerated = [n for n in names if _fails(build_at, [n])] if _fails(build_at, names) else []
     swept = [n for n in names if n not in enumerated]
     symbolic = build_at({}, swept)  # raises a clean error if the builder refuses symbols at all
-    symbols = {str(s): s for s in _free(_totals(symbolic.graph, convention, fuse))}
+    symbols = {str(s): s for s in _free(_totals(symbolic, convention, fuse))}
     inner = [n for n in swept if n not in symbols or symbols[n].is_integer]
     outer = [n for n in swept if n not in inner]
     for n in (n for n in inner if any(not isinstance(v, int) for v in values[n])):
@@ -280,10 +282,10 @@ def compile_sweep(target: str, grid: Mapping[str, Sequence], *, settings: Mappin
     for n in inner:
         for v in values[n]:
             bar.step()
-            signature = _signature(build_at({n: v}).graph)
+            signature = _signature(build_at({n: v}))
             if base is not None and signature != base:
-                raise UsageError(f"sweep: the graph of {target} changes with {n} (at {n}={v}); sweep {n} "
-                                 f"with -s values one at a time instead")
+                raise UsageError(f"sweep: the graph of {target.name} changes with {n} (at {n}={v}); give {n} "
+                                 f"one fixed value at a time instead")
             base = signature
     try:
         return _plan(target, build_at, values, enumerated, swept, inner, outer, symbols, convention, fuse)
@@ -297,12 +299,12 @@ def _plan(target, build_at, values, enumerated, swept, inner, outer, symbols, co
     blocks = []
     for fixed in itertools.product(*(values[n] for n in enumerated)):
         fixed = dict(zip(enumerated, fixed))
-        graph = build_at(fixed, swept).graph  # the symbolic totals, once (per enumerated value)
+        graph = build_at(fixed, swept)  # the symbolic totals, once (per enumerated value)
         exprs, reference = _totals(graph, convention, fuse), _signature(graph)
         shared, separate = [], []
         for combo in itertools.product(*(values[n] for n in outer)):  # ... and every outer combination
             combo = {**fixed, **dict(zip(outer, combo))}
-            signature = _signature(build_at(combo).graph)
+            signature = _signature(build_at(combo))
             (shared if signature == reference else separate).append((combo, signature))
         if shared:
             compiler = _Compiler(exprs, inner_symbols, [symbols[n] for n in outer if n in symbols])
@@ -310,10 +312,10 @@ def _plan(target, build_at, values, enumerated, swept, inner, outer, symbols, co
             function = compiler.compile(atoms)
             blocks += [(c, function, [float(a) for a in av]) for (c, _), av in zip(shared, atoms)]
         for combo, signature in separate:  # the builder chose another structure here: compiled alone
-            graph = build_at(combo, inner).graph
+            graph = build_at(combo, inner)
             if _signature(graph) != signature:
-                raise UsageError(f"sweep: the graph of {target} differs when {', '.join(inner)} are symbols; "
-                                 f"sweep with -s values instead")
+                raise UsageError(f"sweep: the graph of {target.name} differs when {', '.join(inner)} are symbols; "
+                                 f"give them fixed values one at a time instead")
             local = _totals(graph, convention, fuse)
             by_name = {str(s): s for s in _free(local)}
             compiler = _Compiler(local, [by_name.get(n, s) for n, s in zip(inner, inner_symbols)], [])
@@ -322,6 +324,13 @@ def _plan(target, build_at, values, enumerated, swept, inner, outer, symbols, co
     key = {tuple(c): i for i, c in enumerate(itertools.product(*(values[n] for n in order)))}
     blocks.sort(key=lambda block: key[tuple(block[0][n] for n in order)])
     return _Plan(tuple(order + inner), values, inner, order, blocks)
+
+
+def _symbol(target, name: str):
+    """The positive symbol standing for parameter ``name`` (an integer one unless it is a ratio)."""
+    from .symbolic import symbols
+    parameter = target.parameters.get(name)
+    return symbols(name, integer=parameter is None or parameter.kind != "ratio")
 
 
 def _fails(build_at, symbolic) -> bool:
@@ -383,15 +392,16 @@ def iter_sweep(plan: _Plan, chunk: int = DEFAULT_CHUNK, progress: bool | None = 
             yield out
 
 
-def sweep(target: str, grid: Mapping[str, Sequence], *, settings: Mapping[str, str] | None = None,
+def sweep(target: Any, grid: Mapping[str, Sequence], *, values: Mapping[str, Any] | None = None,
           convention: str = "paper", fuse=(), chunk: int = DEFAULT_CHUNK, progress: bool | None = None
           ) -> SweepResult:
-    """Totals of ``target`` (zoo name or spec path) at every point of the cartesian ``grid``.
+    """Totals of ``target`` (a zoo name, a spec path, a graph factory, a :class:`~costmodel.targets.Target`)
+    at every point of the cartesian ``grid`` ``{name: values}``.
 
-    ``settings`` are ``-s`` texts (``{"classes": "10"}``) for parameters held fixed. Rows come in the
-    order of :class:`SweepResult` (``result.names``). Exact: see the module doc.
+    ``values`` are typed values (``{"classes": 10}``) of parameters held fixed. Rows come in the order of
+    :class:`SweepResult` (``result.names``). Exact: see the module doc.
     """
-    plan = compile_sweep(target, grid, settings=settings, convention=convention, fuse=fuse, progress=progress)
+    plan = compile_sweep(target, grid, values=values, convention=convention, fuse=fuse, progress=progress)
     parts = list(iter_sweep(plan, chunk, progress))
     merged = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     indices = {n: merged[n + "_index"] for n in plan.names}

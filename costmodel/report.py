@@ -185,5 +185,5 @@ def _single_row(stage: str, layers: list[LayerCost]) -> dict[str, Any]:
 def table(analysis: Analysis, by: str = "layer") -> Table:
     """The table of ``analysis`` grouped ``by`` layer, stage or op."""
     if by not in GROUPINGS:
-        raise UsageError(f"--by must be one of {', '.join(GROUPINGS)}, got {by!r}")
+        raise UsageError(f"table grouping must be one of {', '.join(GROUPINGS)}, got {by!r}")
     return {"layer": by_layer, "stage": by_stage, "op": by_op}[by](analysis)

@@ -12,7 +12,8 @@ from click.testing import CliRunner
 from costmodel.analysis import analyze
 from costmodel.errors import CostModelError, UsageError
 from costmodel.numeric import COLUMNS, sweep
-from costmodel.sweep_command import parse_grid, sweep as sweep_command
+from costmodel.cli.settings import parse_grid
+from costmodel.cli.sweep_command import sweep as sweep_command
 from costmodel.zoo import build
 
 WIDTHS = [Fraction(k, 20) for k in range(5, 41)]  # 0.25 ... 2.0 by 0.05, the issue's grid
@@ -70,7 +71,7 @@ def test_chunking_gives_identical_results():
 
 
 def test_settings_and_enumerated_parameters():
-    result = sweep("shufflenet_v2", {"width": [0.5, 1.0]}, settings={"resolution": "160"})
+    result = sweep("shufflenet_v2", {"width": [0.5, 1.0]}, values={"resolution": 160})
     for i in range(len(result)):
         point = {**row(result, i), "resolution": 160}
         assert tuple(int(result.columns[c][i]) for c in COLUMNS) == per_point("shufflenet_v2", point)
@@ -141,3 +142,42 @@ def test_iterables_and_refused_values_named():
     assert result.columns["resolution"].tolist() == [224, 256]
     with pytest.raises(UsageError, match="width=0.3"):
         sweep("shufflenet_v2", {"width": [0.5, 0.3]})
+
+
+def factory(width=1.0, resolution=224):
+    """A stem, a depthwise-separable block and a classifier whose channels round 32 * width down (at least 8)."""
+    import costmodel as cm
+
+    c = max(8, int(32 * width))
+    g = cm.Graph("factory", (3, resolution, resolution))
+    x = g.add("stem", cm.Conv2d(c, 3, stride=2, padding=1), g.input)
+    x = g.add("dw", cm.depthwise(c, 3), x)
+    x = g.add("pw", cm.Conv2d(2 * c, 1), x)
+    x = g.add("pool", cm.GlobalAvgPool(), x)
+    x = g.add("flatten", cm.Flatten(), x)
+    g.add("fc", cm.Linear(10), x)
+    return g
+
+
+def test_a_python_factory_sweeps_like_a_zoo_entry():
+    import costmodel as cm
+
+    grid = {"width": [0.25, 0.5, 0.75, 1, 1.3], "resolution": [96, 97, 128, 224]}
+    result = cm.sweep(factory, grid)
+    assert len(result) == 20
+    for i in range(len(result)):
+        point = row(result, i)
+        expected = analyze(factory(**point)).totals
+        assert tuple(int(result.columns[c][i]) for c in COLUMNS) == tuple(getattr(expected, c) for c in COLUMNS)
+    # by hand at width 1/2, resolution 128: stem 3*3*3*16 per output on 64x64, depthwise 9*16, pointwise 16*32
+    i = next(i for i in range(len(result)) if row(result, i) == {"width": Fraction(1, 2), "resolution": 128})
+    assert result.columns["flops"][i] == 64 * 64 * (27 * 16 + 9 * 16 + 16 * 32) + 32 * 10
+
+
+def test_values_are_typed_and_text_is_refused():
+    with pytest.raises(UsageError, match="expected a number, got '160'"):
+        sweep("mobilenet_v2", {"resolution": ["160"]})
+    with pytest.raises(UsageError, match="mobilenet_v2 resolution must be a number or a sympy expression, got .160."):
+        sweep("mobilenet_v2", {"width": [1]}, values={"resolution": "160"})
+    with pytest.raises(UsageError, match="width is both given a fixed value and swept"):
+        sweep("mobilenet_v2", {"width": [1]}, values={"width": 1})

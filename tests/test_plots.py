@@ -7,7 +7,8 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from costmodel import plot_command, plots
+from costmodel import plots
+from costmodel.cli import plot_command
 from costmodel.analysis import analyze
 from costmodel.derivations import mac_bound
 from costmodel.errors import UsageError
@@ -109,7 +110,7 @@ def test_g4_shares_table_4_and_decomposition():
 
 @pytest.mark.parametrize("by", ["layer", "stage"])
 def test_breakdown(by):
-    fig = plots.breakdown("shufflenet_v2", {"width": "0.5"}, by=by)
+    fig = plots.breakdown("shufflenet_v2", values={"width": Fraction(1, 2)}, by=by)
     a = analyze(build("shufflenet_v2", width=Fraction(1, 2)))
     for key in ("flops", "params", "mac"):
         if by == "layer":
@@ -212,10 +213,33 @@ def test_spec_target(tmp_path):
     spec = str(Path(__file__).resolve().parent.parent / "costmodel" / "examples" / "g1_block_pair.yaml")
     result = cli("breakdown", spec, "-s", "c1=64", "-s", "c2=256", "-o", str(tmp_path / "spec.svg"))
     assert result.exit_code == 0, result.output
-    fig = plots.breakdown(spec, {"c1": "64", "c2": "256"})
+    fig = plots.breakdown(spec, values={"c1": 64, "c2": 256})
     assert heights(fig, "mac") == [56 * 56 * (64 + 256) + 64 * 256] * 2
 
 
 def test_cli_bad_extension(tmp_path):
     result = cli("pareto", "-o", str(tmp_path / "x.jpg"))
     assert isinstance(result.exception, UsageError) and ".png, .svg or .pdf" in str(result.exception)
+
+
+def test_breakdown_of_a_graph_and_of_a_python_factory():
+    import costmodel as cm
+
+    def factory(width=1.0, resolution=224):
+        c = max(8, int(32 * width))
+        g = cm.Graph("factory", (3, resolution, resolution))
+        x = g.add("stem", cm.Conv2d(c, 3, stride=2, padding=1), g.input)
+        x = g.add("pool", cm.GlobalAvgPool(), x)
+        x = g.add("flatten", cm.Flatten(), x)
+        g.add("fc", cm.Linear(10), x)
+        return g
+
+    graph = build("mobilenet_v2", width=Fraction(1, 2))
+    fig = plots.breakdown(graph)
+    assert heights(fig, "flops") == [l.flops for l in analyze(graph).layers]
+    fig = plots.breakdown(factory, values={"width": Fraction(1, 2), "resolution": 64}, by="stage")
+    # stem: 27 multiply-adds per output, 16 x 32 x 32 outputs; fc: 16 x 10
+    assert heights(fig, "flops") == [27 * 16 * 32 * 32, 0, 0, 160]
+    fig = plots.scaling(factory)
+    assert [flops for _, flops in line(fig, "flops resolution")] == [
+        analyze(factory(resolution=r)).totals.flops for r in plots.network.RESOLUTIONS]

@@ -2,7 +2,7 @@
 
 ``PLOTS`` maps each figure's name to the function that builds it (a :class:`matplotlib.figure.Figure`);
 :func:`save` writes a figure as png, svg or pdf after the file's extension. The ``costmodel plot`` command
-(:mod:`costmodel.plot_command`) is a thin layer over both. See docs/gallery.md for every figure.
+(:mod:`costmodel.cli.plot_command`) is a thin layer over both. See docs/gallery.md for every figure.
 """
 from __future__ import annotations
 

@@ -49,7 +49,7 @@ def number(value: Any) -> float:
     if hasattr(value, "free_symbols") and value.free_symbols:
         names = ", ".join(sorted(str(s) for s in value.free_symbols))
         raise UsageError(f"cannot plot symbolic costs ({names} left without a value); "
-                         f"give each a number with -s NAME=VALUE")
+                         f"give each a number")
     return float(value)
 
 

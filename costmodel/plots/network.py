@@ -1,7 +1,8 @@
 """Figures of one architecture (breakdown, roofline, scaling) and of the whole zoo (pareto).
 
-A TARGET is a zoo name or a spec path with ``-s NAME=VALUE`` settings, built by
-:func:`costmodel.targets.resolve`; every cost drawn is read from :func:`costmodel.analysis.analyze`.
+What is drawn is a Graph, an Analysis, or anything :func:`costmodel.targets.target` takes (a zoo name, a spec
+path, a graph factory, a Target) with typed ``values`` for its parameters; every cost drawn is read from
+:func:`costmodel.analysis.analyze`.
 Published points overlaid on ``scaling`` are cited in :data:`PUBLISHED`; the roofline devices in :data:`DEVICES`.
 """
 from __future__ import annotations
@@ -12,10 +13,10 @@ from fractions import Fraction
 import numpy as np
 from matplotlib.ticker import FuncFormatter
 
-from ..analysis import analyze
+from ..analysis import Analysis, analyze
 from ..errors import CostModelError, UsageError
 from ..report import op_class
-from ..targets import resolve
+from ..targets import target as find
 from ..zoo import ARCHITECTURES, build
 from .common import colour, figure, number, si_axis, tag
 
@@ -63,17 +64,24 @@ WIDTHS = tuple(Fraction(w, 20) for w in range(4, 41))  # 0.2 to 2.0 in steps of 
 RESOLUTIONS = tuple(range(96, 321, 32))  # multiples of 32, which every zoo network accepts
 
 
-def _analysis(target: str, settings: dict | None, convention: str = "paper"):
-    built = resolve(target, dict(settings or {}))
-    return built, analyze(built.graph, convention)
+def _analysis(drawn, values: dict | None, convention: str = "paper") -> tuple[str, dict, Analysis]:
+    """(name, parameter values, analysis) of a Graph, an Analysis or a target built with ``values``."""
+    if isinstance(drawn, Analysis):
+        if values:
+            raise UsageError("an Analysis takes no values: build the graph with them first")
+        return drawn.graph.name, {}, drawn
+    chosen = find(drawn)
+    values = dict(values or {})
+    return chosen.name, chosen.values(**values), analyze(chosen.build(**values), convention)
 
 
-def breakdown(target: str, settings: dict | None = None, by: str = "layer", convention: str = "paper"):
-    """flops, params and mac of ``target`` per layer (bars coloured by op class, stages marked on the x axis)
-    or per stage (``by="stage"``, :meth:`Analysis.group_by`), under ``convention``; all from the analysis."""
+def breakdown(drawn, *, values: dict | None = None, by: str = "layer", convention: str = "paper"):
+    """flops, params and mac of ``drawn`` (a Graph, an Analysis, or a target with ``values``) per layer (bars
+    coloured by op class, stages marked on the x axis) or per stage (``by="stage"``,
+    :meth:`Analysis.group_by`), under ``convention``; all from the analysis."""
     if by not in ("layer", "stage"):
-        raise UsageError(f"breakdown --by takes layer or stage, got {by!r}")
-    built, analysis = _analysis(target, settings, convention)
+        raise UsageError(f"breakdown grouping must be layer or stage, got {by!r}")
+    name, parameters, analysis = _analysis(drawn, values, convention)
     fig = figure(12, 8)
     axes = fig.subplots(3, 1, sharex=True)
     units = {"flops": "flops (multiply-adds)", "params": "params", "mac": "mac (elements)"}
@@ -109,20 +117,20 @@ def breakdown(target: str, settings: dict | None = None, by: str = "layer", conv
         si_axis(ax.yaxis)
         ax.set_ylabel(units[key])
         ax.set_title(f"{key}: total {number(getattr(totals, key)):,.0f}", loc="left", fontsize=9)
-    fig.suptitle(f"{built.name} {_shown(built.parameters)}: cost per {by} (convention {convention})")
+    fig.suptitle(f"{name} {_shown(parameters)}: cost per {by} (convention {convention})")
     return fig
 
 
 def _shown(parameters: dict) -> str:
-    from ..zoo.registry import show
+    from ..values import show
 
     return "(" + ", ".join(f"{k}={show(v)}" for k, v in parameters.items()) + ")" if parameters else ""
 
 
-def roofline(target: str, settings: dict | None = None, device: str = "cpu", peak_flops: float | None = None,
+def roofline(drawn, *, values: dict | None = None, device: str = "cpu", peak_flops: float | None = None,
              bandwidth: float | None = None, convention: str = "all"):
-    """Every layer of ``target`` at its intensity (multiply-adds per byte = flops / (mac x 4)) on the roofline
-    min(peak, bandwidth x intensity) of ``device`` (:data:`DEVICES`), whose peak multiply-adds/s and bytes/s
+    """Every layer of ``drawn`` (a Graph, an Analysis, or a target with ``values``) at its intensity
+    (multiply-adds per byte = flops / (mac x 4)) on the roofline min(peak, bandwidth x intensity) of ``device`` (:data:`DEVICES`), whose peak multiply-adds/s and bytes/s
     ``peak_flops`` and ``bandwidth`` override. Convention ``all`` by default, so element-wise layers have
     flops and show; layers with no flops or no mac (flatten, concat, shuffle) cannot be placed and are counted
     in the legend. Marker area follows each layer's flops."""
@@ -134,11 +142,11 @@ def roofline(target: str, settings: dict | None = None, device: str = "cpu", pea
     if peak <= 0 or bw <= 0:
         raise UsageError(f"roofline peak and bandwidth must be positive, got {peak:g} and {bw:g}")
     custom = peak_flops is not None or bandwidth is not None
-    built, analysis = _analysis(target, settings, convention)
+    name, parameters, analysis = _analysis(drawn, values, convention)
     placed = [(layer, op_class(layer)) for layer in analysis.layers
               if number(layer.flops) > 0 and number(layer.mac) > 0]
     if not placed:
-        raise UsageError(f"roofline: no layer of {built.name} has both flops and mac to place")
+        raise UsageError(f"roofline: no layer of {name} has both flops and mac to place")
     intensity = {id(layer): number(layer.flops) / number(layer.cost.mac_bytes(BYTES_PER_ELEMENT))
                  for layer, _ in placed}
     largest = max(number(layer.flops) for layer, _ in placed)
@@ -172,46 +180,47 @@ def roofline(target: str, settings: dict | None = None, device: str = "cpu", pea
     ax.legend(fontsize=8, loc="lower right", title=f"op class (layers); {skipped} without flops or mac not placed",
               title_fontsize=8)
     where = "custom peaks" if custom else chosen.name
-    fig.suptitle(f"{built.name} {_shown(built.parameters)} on {where}:\nevery layer under the roofline "
+    fig.suptitle(f"{name} {_shown(parameters)} on {where}:\nevery layer under the roofline "
                  f"(convention {convention}; marker area ~ flops)", fontsize=11)
     return fig
 
 
-def _sweep(target: str, settings: dict | None, parameter: str, values) -> tuple[list, list, list, list]:
-    """(values, totals, without-BatchNorm params, refused values) of ``target`` rebuilt at each value of
-    ``parameter``; values the builder refuses are left out and returned apart (the figure names them)."""
+def _sweep(chosen, fixed: dict, parameter: str, grid) -> tuple[list, list, list, list]:
+    """(values, totals, without-BatchNorm params, refused values) of target ``chosen`` rebuilt at each value
+    of ``parameter``; values the builder refuses are left out and returned apart (the figure names them)."""
     kept, totals, bare, refused = [], [], [], []
-    for value in values:
+    for value in grid:
         try:
-            built = resolve(target, {**(settings or {}), parameter: str(value)})
+            graph = chosen.build(**{**fixed, parameter: value})
         except CostModelError:
             refused.append(value)
             continue
-        analysis = analyze(built.graph)
+        analysis = analyze(graph)
         kept.append(value)
         totals.append(analysis.totals)
         bare.append(analysis.totals.params - sum((l.params for l in analysis.layers if l.op.kind == "batch_norm"), 0))
     return kept, totals, bare, refused
 
 
-def scaling(target: str, settings: dict | None = None):
-    """flops and params of ``target`` against the width multiplier (:data:`WIDTHS`) and the resolution
-    (:data:`RESOLUTIONS`), whichever of the two it takes, each point analysed; params drawn with and without
-    BatchNorm (published counts leave it out); the papers' published points (:data:`PUBLISHED`) overlaid."""
-    settings = dict(settings or {})
-    built = resolve(target, settings)
+def scaling(target, *, values: dict | None = None):
+    """flops and params of ``target`` (anything :func:`costmodel.targets.target` takes) against the width
+    multiplier (:data:`WIDTHS`) and the resolution (:data:`RESOLUTIONS`), whichever of the two it takes and
+    ``values`` does not fix, each point analysed; params drawn with and without BatchNorm (published counts
+    leave it out); the papers' published points (:data:`PUBLISHED`) overlaid."""
+    chosen, fixed = find(target), dict(values or {})
+    parameters = chosen.values(**fixed)
     sweeps = [(p, grid) for p, grid in (("width", WIDTHS), ("resolution", RESOLUTIONS))
-              if p in built.parameters and p not in settings]
+              if p in chosen.parameters and p not in fixed]
     if not sweeps:
-        raise UsageError(f"scaling: {target} takes neither width nor resolution (or -s fixed them)")
+        raise UsageError(f"scaling: {chosen.name} takes neither width nor resolution (or values fixed them)")
     fig = figure(6 * len(sweeps), 7.5)
     axes = np.array(fig.subplots(2, len(sweeps), squeeze=False))
-    source, published = PUBLISHED.get(built.name, (None, []))
+    source, published = PUBLISHED.get(chosen.name, (None, []))
     for column, (parameter, grid) in enumerate(sweeps):
-        values, totals, bare, refused = _sweep(target, settings, parameter, grid)
-        if not values:
-            raise UsageError(f"scaling: {target} refused every {parameter} in {grid[0]}..{grid[-1]}")
-        x = [float(v) for v in values]
+        kept, totals, bare, refused = _sweep(chosen, fixed, parameter, grid)
+        if not kept:
+            raise UsageError(f"scaling: {chosen.name} refused every {parameter} in {grid[0]}..{grid[-1]}")
+        x = [float(v) for v in kept]
         flops_ax, params_ax = axes[0, column], axes[1, column]
         line, = flops_ax.plot(x, [number(t.flops) for t in totals], "-", color="#1f77b4", label="costmodel")
         line.set_gid(f"flops {parameter}")
@@ -228,9 +237,9 @@ def scaling(target: str, settings: dict | None = None):
                                   s=50, color="#d62728", zorder=3, label="published (rounded)")
                 dots.set_gid(f"published {key} {parameter}")
         unit = "width multiplier α" if parameter == "width" else "input resolution (pixels)"
-        fixed = "resolution" if parameter == "width" else "width"
-        at = f" at {fixed} = {_shown({fixed: built.parameters[fixed]})[1:-1].split('=')[1]}" \
-            if fixed in built.parameters else ""
+        other = "resolution" if parameter == "width" else "width"
+        at = f" at {other} = {_shown({other: parameters[other]})[1:-1].split('=')[1]}" \
+            if other in parameters else ""
         flops_ax.set_title(f"against {parameter}{at}", fontsize=10)
         for ax, label in ((flops_ax, "flops (multiply-adds)"), (params_ax, "params")):
             si_axis(ax.yaxis)
@@ -243,15 +252,16 @@ def scaling(target: str, settings: dict | None = None):
             ax.legend(fontsize=8, title=note, title_fontsize=7, loc="upper left" if ax is flops_ax else "lower right")
     cite = f"\npublished: {source}" if source else ""
     swept = " and ".join(p for p, _ in sweeps)
-    fig.suptitle(f"{built.name}: flops and params against {swept}{cite}", fontsize=10)
+    fig.suptitle(f"{chosen.name}: flops and params against {swept}{cite}", fontsize=10)
     return fig
 
 
-def pareto(settings: dict | None = None):
-    """Every zoo network (not the guideline benchmarks) at its defaults on flops against mac (log-log, both
-    analysed under convention ``paper``), marker area proportional to params."""
+def pareto(*, values: dict | None = None):
+    """Every zoo network (not the guideline benchmarks) at its defaults, or with ``values`` of the parameters
+    all take (resolution, classes), on flops against mac (log-log, both analysed under convention ``paper``),
+    marker area proportional to params."""
     names = [n for n in ARCHITECTURES if not n.endswith("_bench")]
-    totals = {n: analyze(build(n, **(settings or {}))).totals for n in names}
+    totals = {n: analyze(build(n, **(values or {}))).totals for n in names}
     fig = figure(10, 7)
     ax = fig.subplots()
     largest = max(number(t.params) for t in totals.values())

@@ -1,14 +1,12 @@
 """``costmodel plot NAME [TARGET] [-s NAME=VALUE]... -o FILE``: draw one figure of :mod:`costmodel.plots`.
 
-The command is defined apart from :mod:`costmodel.cli` and added to its group there
-(``main.add_command(plot)``); bad input raises :class:`~costmodel.errors.UsageError`, which the group prints
-as one line (exit status 2).
+Bad input raises :class:`~costmodel.errors.UsageError`, which the group prints as one line (exit status 2).
 """
 from __future__ import annotations
 
 import click
 
-from .errors import UsageError
+from ..errors import UsageError
 
 NAMES = ("g1", "g2", "g3", "g4", "breakdown", "roofline", "scaling", "pareto")
 TARGETED = ("breakdown", "roofline", "scaling")
@@ -36,7 +34,7 @@ def plot(name, target, settings, output, by, device, peak_flops, bandwidth, conv
     breakdown, roofline and scaling need a TARGET (zoo name or spec path); the others take none.
     """
     if name not in NAMES:
-        from .zoo.registry import suggest
+        from ..values import suggest
 
         raise UsageError(f"unknown plot {name!r}{suggest(name, NAMES)}; plots are {', '.join(NAMES)}")
     if name in TARGETED and target is None:
@@ -52,30 +50,37 @@ def plot(name, target, settings, output, by, device, peak_flops, bandwidth, conv
         raise UsageError("--peak-flops and --bandwidth apply to roofline only")
     if convention is not None and name not in ("breakdown", "roofline"):
         raise UsageError("--convention applies to breakdown and roofline only")
-    from . import plots  # loads matplotlib only now
-    from .targets import parse_settings
+    from .. import plots  # loads matplotlib only now
+    from ..targets import target as find
+    from .settings import parse_settings
 
-    parsed = parse_settings(settings)
+    if name in TARGETED:
+        chosen = find(target)
+        values = parse_settings(settings, chosen)
     if name == "breakdown":
-        fig = plots.breakdown(target, parsed, by=by, convention=convention or "paper")
+        fig = plots.breakdown(chosen, values=values, by=by, convention=convention or "paper")
     elif name == "roofline":
-        fig = plots.roofline(target, parsed, device=device, peak_flops=peak_flops, bandwidth=bandwidth,
+        fig = plots.roofline(chosen, values=values, device=device, peak_flops=peak_flops, bandwidth=bandwidth,
                              convention=convention or "all")
     elif name == "scaling":
-        fig = plots.scaling(target, parsed)
+        if not [p for p in ("width", "resolution") if p in chosen.parameters and p not in values]:
+            raise UsageError(f"scaling: {chosen.name} takes neither width nor resolution (or -s fixed them)")
+        fig = plots.scaling(chosen, values=values)
     elif name == "pareto":
-        fig = plots.pareto(_pareto_settings(parsed))
+        fig = plots.pareto(values=_pareto_values(settings))
     else:
         fig = plots.PLOTS[name]()
     path = plots.save(fig, output)
     click.echo(f"wrote {path}")
 
 
-def _pareto_settings(parsed: dict) -> dict:
+def _pareto_values(settings) -> dict:
     """pareto builds every zoo network: only resolution and classes, which all take, may be set."""
-    from .targets import parse_value
+    from ..targets import Parameter
+    from .settings import parse_value, split_settings
 
-    allowed = {"resolution": 224, "classes": 1000}
+    allowed = {"resolution": Parameter("resolution", 224, "whole"), "classes": Parameter("classes", 1000, "whole")}
+    parsed = split_settings(settings)
     unknown = sorted(set(parsed) - set(allowed))
     if unknown:
         raise UsageError(f"plot pareto takes -s resolution or classes only, got {', '.join(unknown)}")

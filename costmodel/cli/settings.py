@@ -1,0 +1,149 @@
+"""Command-line text -> typed values: ``-s NAME=VALUE`` and ``--grid NAME=START:STOP:STEP`` (or ``V1,V2,...``).
+
+The only place that reads a user's text as a value. Each value is typed after the target's
+:class:`~costmodel.targets.Parameter` kind:
+
+* ``flag``: true/false/yes/no/1/0; ``choice``: the word as written;
+* ``whole`` and ``ratio``: an exact number (``224``, ``0.75`` is 3/4, ``3/4``, ``1e3``; never a float), a
+  symbol name (``alpha``: a positive sympy symbol, an integer one unless the parameter is a ratio) or an
+  expression in symbols (``32*k``), read by the spec language's whitelisted walker
+  (:mod:`costmodel.spec.expressions`): nothing a user writes is evaluated by Python.
+"""
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+from typing import Any, Iterable, Mapping
+
+from ..errors import UsageError
+from ..targets import Target
+from ..values import Parameter
+
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_SYMBOL = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")  # no leading underscore: our JSON is read back by sympify
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?(/\d+)?$")
+_WORDS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+MAX_POINTS = 10 ** 7  # values per grid axis
+
+
+def split_settings(settings: Iterable[str]) -> dict[str, str]:
+    """``["width=0.5", "resolution=r"]`` -> ``{"width": "0.5", "resolution": "r"}`` (values still text)."""
+    parsed: dict[str, str] = {}
+    for setting in settings:
+        name, sep, value = setting.partition("=")
+        name, value = name.strip(), value.strip()
+        if not sep or not _NAME.match(name) or not value:
+            raise UsageError(f"-s expects NAME=VALUE with VALUE a number or a symbol name, got {setting!r}")
+        if name in parsed:
+            raise UsageError(f"-s sets {name} twice ({parsed[name]} and {value})")
+        parsed[name] = value
+    return parsed
+
+
+def parse_settings(settings: Iterable[str], target: Target) -> dict[str, Any]:
+    """The ``-s`` settings as typed values for ``target`` (names it lacks are typed as whole numbers; the
+    target refuses them when it is built)."""
+    return {name: parse_value(name, text, target.parameters.get(name))
+            for name, text in split_settings(settings).items()}
+
+
+def parse_value(name: str, text: str, parameter: Parameter | None = None) -> Any:
+    """The value of ``-s name=text`` for ``parameter`` (see the module doc)."""
+    kind = parameter.kind if parameter is not None else "whole"
+    if kind == "flag":
+        if text.lower() not in _WORDS:
+            raise UsageError(f"-s {name}: expected true or false, got {text!r}")
+        return _WORDS[text.lower()]
+    if kind == "choice":
+        return text
+    if _NUMBER.match(text):
+        try:
+            value = Fraction(text)
+        except (ValueError, ZeroDivisionError):
+            raise UsageError(f"-s {name}: {text!r} is not a number") from None
+        return value.numerator if value.denominator == 1 else value
+    integer = parameter is None or parameter.kind != "ratio"
+    if _SYMBOL.match(text):
+        return _symbol(text, integer)
+    return _expression(name, text, integer)
+
+
+def _symbol(name: str, integer: bool) -> Any:
+    from ..symbolic import symbols
+
+    return symbols(name, integer=integer)
+
+
+class _Symbols(dict):
+    """Every name an expression uses is a new positive symbol."""
+
+    def __init__(self, integer: bool):
+        super().__init__()
+        self.integer = integer
+
+    def __missing__(self, name: str) -> Any:
+        return _symbol(name, self.integer)
+
+
+def _expression(name: str, text: str, integer: bool) -> Any:
+    from ..spec.expressions import ExpressionError, evaluate, parse_expression
+
+    refused = (f"-s {name}: {text!r} is neither a number nor a symbol name (a letter, then letters, digits or _) "
+               f"nor an expression in symbols (32*k)")
+    try:
+        expression = parse_expression(text)
+    except ExpressionError as error:
+        raise UsageError(f"{refused}: {error.message}") from None
+    if not expression.names or not all(_SYMBOL.match(n) for n in expression.names):
+        raise UsageError(refused)
+    try:
+        return evaluate(expression, _Symbols(integer))
+    except ExpressionError as error:
+        raise UsageError(f"-s {name}: {text!r} cannot be computed: {error.message}") from None
+
+
+def _number(text: str, what: str) -> Fraction:
+    try:
+        return Fraction(text.strip())
+    except (ValueError, ZeroDivisionError):
+        raise UsageError(f"--grid {what}: {text!r} is not a number") from None
+
+
+def parse_grid(spec: str, parameters: Mapping[str, Parameter] | None = None) -> tuple[str, list]:
+    """``width=0.25:2.0:0.05`` -> ``("width", [1/4, 3/10, ..., 2])`` (exact; STOP included when on the grid).
+    Also ``NAME=VALUE`` (one value) and ``NAME=V1,V2,...`` (a list). ``parameters`` (a target's) refuse a
+    grid over a flag or a choice, which take no numbers."""
+    name, sep, text = spec.partition("=")
+    name = name.strip()
+    if not sep or not _SYMBOL.match(name) or not text.strip():
+        raise UsageError(f"--grid expects NAME=START:STOP:STEP, got {spec!r}")
+    parameter = (parameters or {}).get(name)
+    if parameter is not None and parameter.kind in ("flag", "choice"):
+        raise UsageError(f"--grid {name}: {name} is a {parameter.kind}, not a number; set it with -s {name}=VALUE")
+    if ":" not in text:
+        values = [_number(v, name) for v in text.split(",")]
+    else:
+        parts = text.split(":")
+        if len(parts) != 3:
+            raise UsageError(f"--grid {name}: expected START:STOP:STEP, got {text!r}")
+        start, stop, step = (_number(p, name) for p in parts)
+        if step <= 0:
+            raise UsageError(f"--grid {name}: STEP must be positive, got {parts[2]}")
+        if stop < start:
+            raise UsageError(f"--grid {name}: STOP {parts[1]} is below START {parts[0]}")
+        count = int((stop - start) // step) + 1
+        if count > MAX_POINTS:
+            raise UsageError(f"--grid {name}: {count} values is too many (at most {MAX_POINTS})")
+        values = [start + k * step for k in range(count)]
+    return name, [v.numerator if v.denominator == 1 else v for v in values]
+
+
+def parse_grids(grids: Iterable[str], target: Target) -> dict[str, list]:
+    """Every ``--grid``, each name once."""
+    grid: dict[str, list] = {}
+    for spec in grids:
+        name, values = parse_grid(spec, target.parameters)
+        if name in grid:
+            raise UsageError(f"--grid {name} given twice")
+        grid[name] = values
+    return grid

@@ -1,0 +1,52 @@
+"""``costmodel sweep TARGET --grid NAME=START:STOP:STEP ...``: totals over a grid, compiled once
+(:mod:`costmodel.numeric`). Errors are :class:`UsageError` (one line, exit 2)."""
+from __future__ import annotations
+
+import json
+
+import click
+
+from ..analysis import CONVENTIONS, FUSIONS
+from ..errors import UsageError
+
+
+@click.command("sweep")
+@click.argument("target")
+@click.option("--grid", "grids", multiple=True, required=True, metavar="NAME=START:STOP:STEP",
+              help="A parameter's values, STOP included when it lands on the grid (exact decimal steps).")
+@click.option("-s", "--set", "settings", multiple=True, metavar="NAME=VALUE", help="Hold a parameter fixed.")
+@click.option("--format", "fmt", type=click.Choice(("csv", "json")), default="csv", show_default=True)
+@click.option("--convention", type=click.Choice(CONVENTIONS), default="paper", show_default=True)
+@click.option("--fuse", multiple=True, type=click.Choice(FUSIONS), help="Fusion switches (mac only).")
+@click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: on a tty).")
+def sweep(target, grids, settings, fmt, convention, fuse, progress):
+    """Totals (flops, params, mac) of TARGET at every point of the grid, compiled once."""
+    from ..numeric import COLUMNS, compile_sweep, iter_sweep, show_value
+    from ..targets import target as find
+    from .settings import parse_grids, parse_settings
+
+    chosen = find(target)
+    grid = parse_grids(grids, chosen)
+    values = parse_settings(settings, chosen)
+    for name in grid:
+        if name in values:
+            raise UsageError(f"{name} is both set (-s) and swept (--grid)")
+    plan = compile_sweep(chosen, grid, values=values, convention=convention, fuse=fuse, progress=progress)
+    shown = {n: [show_value(v) for v in plan.values[n]] for n in plan.names}
+    header = list(plan.names) + list(COLUMNS)
+
+    def chunks():  # rows chunk by chunk, so memory stays bounded for CSV
+        for part in iter_sweep(plan, progress=progress):
+            index = [part[n + "_index"].tolist() for n in plan.names]
+            totals = [part[c].tolist() for c in COLUMNS]
+            yield [[shown[n][index[k][i]] for k, n in enumerate(plan.names)] + [t[i] for t in totals]
+                   for i in range(len(totals[0]))]
+
+    if fmt == "csv":
+        click.echo(",".join(header))
+        for rows in chunks():
+            click.echo("\n".join(",".join(map(str, row)) for row in rows))
+    else:
+        document = {"name": target, "convention": convention, "grid": shown,
+                    "points": [dict(zip(header, row)) for rows in chunks() for row in rows]}
+        click.echo(json.dumps(document, indent=1))

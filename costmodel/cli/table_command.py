@@ -1,0 +1,50 @@
+"""``costmodel list`` and ``costmodel table TARGET [-s NAME=VALUE]...``."""
+from __future__ import annotations
+
+import click
+
+from ..analysis import CONVENTIONS, FUSIONS
+from ..render import FORMATS
+from ..report import GROUPINGS
+
+
+@click.command(name="list")
+def list_architectures():
+    """The zoo's architectures, their parameters and defaults."""
+    from ..spec import EXAMPLES
+    from ..zoo import ARCHITECTURES
+
+    width = max(len(name) for name in ARCHITECTURES)
+    for name, entry in ARCHITECTURES.items():
+        parameters = ", ".join(f"{key}={value}" for key, value in entry.defaults.items())
+        click.echo(f"{name.ljust(width)}  {parameters}")
+        click.echo(f"{''.ljust(width)}  {entry.summary} [{entry.source}]")
+    click.echo("\nexample specs shipped with costmodel (costmodel table PATH):")
+    for path in sorted(EXAMPLES.glob("*.yaml")):
+        click.echo(f"  {path}")
+
+
+@click.command()
+@click.argument("target")
+@click.option("-s", "--set", "settings", multiple=True, metavar="NAME=VALUE",
+              help="Set a parameter or symbol; a symbol name (or an expression in symbols) keeps it symbolic.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("--by", type=click.Choice(GROUPINGS), default="layer", show_default=True,
+              help="One row per layer, per stage (the papers' layout) or per op kind.")
+@click.option("--convention", type=click.Choice(CONVENTIONS), default="paper", show_default=True,
+              help="paper: flops of convolutions and fully connected layers only; all: every op.")
+@click.option("--fuse", multiple=True, type=click.Choice(FUSIONS),
+              help="Fold BatchNorm / activations into convolutions, or merge concat+shuffle+split (mac only).")
+def table(target, settings, fmt, by, convention, fuse):
+    """Layer table of TARGET, a zoo name (see 'costmodel list') or a spec file."""
+    from ..analysis import analyze
+    from ..render import render
+    from ..report import table as make_table
+    from ..targets import target as find
+    from .settings import parse_settings
+
+    chosen = find(target)
+    values = parse_settings(settings, chosen)
+    analysis = analyze(chosen.build(**values), convention, fuse)
+    click.echo(render(make_table(analysis, by), fmt, name=chosen.name, parameters=chosen.values(**values),
+                      convention=convention))
