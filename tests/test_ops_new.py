@@ -495,3 +495,75 @@ def test_linear_any_rank_from_a_spec():
                       "  - {id: fc, kind: linear, out_features: 3072, any_rank: true}\n")
     assert graph.node("fc").outputs == ((197, 3072),)
     assert cm.analyze(graph).totals.flops == 197 * 768 * 3072
+
+
+# ----- Concat, Split and Upsample, generalised ----------------------------------------------------------------
+
+def test_concat_and_split_along_any_axis():
+    outputs, paper, _ = costs(Concat(axis=1), (197, 64), (197, 32))
+    assert outputs == ((197, 96),) and paper.mac == 2 * 197 * 96
+    outputs, _, _ = costs(Concat(axis=-1), (C, H, W), (C, H, 2 * W))
+    assert outputs == ((C, H, 3 * W),)
+    assert costs(Concat(axis=-3), (8, 5, 5), (4, 5, 5))[0] == costs(Concat(), (8, 5, 5), (4, 5, 5))[0] == \
+        ((12, 5, 5),)
+    outputs, paper, _ = costs(Split(3, axis=-1), (197, 2304))
+    assert outputs == ((197, 768),) * 3 and paper.mac == 2 * 197 * 2304
+    outputs, _, _ = costs(Split(sizes=[1, 196], axis=0), (197, 768))
+    assert outputs == ((1, 768), (196, 768))
+    outputs, _, _ = costs(Split(2, axis=1), (C, 2 * H, W))
+    assert outputs == ((C, H, W), (C, H, W))
+
+
+def test_concat_and_split_axis_errors():
+    assert node_error(Concat(axis=1), (197, 64), (196, 32)) == (
+        "node 'bad' (Concat): inputs must agree in every axis but axis 1, but got [197, 64] and [196, 32]")
+    assert node_error(Concat(axis=1), (197, 64), (197, 64, 1)) == (
+        "node 'bad' (Concat): inputs must have the same rank, got [197, 64] and [197, 64, 1]")
+    assert node_error(Concat(axis=2), (197, 64), (197, 64)) == (
+        "node 'bad' (Concat): axis must be between -2 and 1 for an input of rank 2, got 2")
+    assert op_error(lambda: Concat(axis="c")) == "Concat axis must be a whole number, got 'c'"
+    assert node_error(Split(3, axis=1), (197, 64)) == (
+        "node 'bad' (Split): sections must divide input's axis 1, but 3 does not divide 64")
+    assert node_error(Split(sizes=[4, 4], axis=-1), (197, 64)) == (
+        "node 'bad' (Split): sizes must add up to the input's axis -1 64, but 4 + 4 = 8")
+    assert op_error(lambda: Split(2, axis=None)) == "Split axis must be a whole number, got None"
+
+
+@pytest.mark.parametrize("scale,out", [(2, (14, 18)), ((2, 3), (14, 27)), (0.5, (3, 4)), ((1.5, 2.0), (10, 18)),
+                                       (sympy.Rational(1, 3), (2, 3))])
+@pytest.mark.parametrize("mode", ["nearest", "bilinear"])
+def test_upsample_scales(scale, out, mode):
+    outputs, paper, every = costs(Upsample(scale, mode), (3, 7, 9))
+    assert outputs == ((3,) + out,)  # floor(7 * scale), floor(9 * scale): ONNX Resize's output size
+    assert paper.flops == 0
+    assert every.flops == (4 * 3 * out[0] * out[1] if mode == "bilinear" else 0)
+    assert paper.mac == 3 * 7 * 9 + 3 * out[0] * out[1]
+
+
+def test_upsample_to_a_size_and_symbolic():
+    outputs, _, every = costs(Upsample(size=(10, 12), mode="bilinear"), (3, 7, 9))
+    assert outputs == ((3, 10, 12),) and every.flops == 4 * 3 * 10 * 12
+    outputs, _, every = costs(Upsample(0.5), (C, H, W))
+    assert outputs == ((C, H // 2, W // 2),)
+    outputs, _, every = costs(Upsample(size=(2 * H, W)), (C, H, W))
+    assert outputs == ((C, 2 * H, W),)
+    assert same(every.mac, C * H * W + 2 * C * H * W)
+
+
+def test_upsample_errors():
+    assert op_error(lambda: Upsample(3, size=(10, 10))) == (
+        "Upsample size is given with scale 3: give scale or size, not both")
+    assert op_error(lambda: Upsample(-0.5)) == "Upsample scale must be above 0, got -0.5"
+    assert op_error(lambda: Upsample((0.5, 1.0, 2.0))) == (
+        "Upsample scale must be one value or a pair (height, width), got [0.5, 1.0, 2.0]")
+    assert op_error(lambda: Upsample(size=(0, 4))) == "Upsample size must be at least 1, got 0"
+
+
+def test_generalised_ops_from_a_spec():
+    graph = load_spec("name: t\ninput: [8, 5, 6]\nlayers:\n"
+                      "  - {id: a, kind: split, sections: 2, axis: 2}\n"
+                      "  - {id: b, kind: concat, axis: -1, from: [a.1, a.0]}\n"
+                      "  - {id: c, kind: upsample, size: [9, 11], mode: bilinear}\n")
+    assert graph.node("a").outputs == ((8, 5, 3), (8, 5, 3))
+    assert graph.node("b").outputs == ((8, 5, 6),)
+    assert graph.node("c").outputs == ((8, 9, 11),)

@@ -20,8 +20,8 @@ OPS: dict[str, type[Op]] = {cls.kind: cls for cls in (
     Conv2d, ConvTranspose2d, DeformableConv2d, MaxPool2d, AvgPool2d, GlobalAvgPool, MaxUnpool2d, Linear,
     BatchNorm, LocalResponseNorm, ReLU, ReLU6, LeakyReLU, Sigmoid, Swish, HardSigmoid, HardSwish, Add, Mul, Concat, Split,
     ChannelShuffle, Flatten, Upsample, Shift, Identity,
-    MatMul, LayerNorm, InstanceNorm, GroupNorm, GELU, Tanh, Erf, Softmax, PReLU, Clip, Sub, Div, LayerScale, BiasAdd,
-    Transpose, Reshape, Squeeze, Unsqueeze, Pad, Slice, GlobalMaxPool, ReduceMean)}
+    MatMul, LayerNorm, InstanceNorm, GroupNorm, GELU, Tanh, Erf, Softmax, PReLU, Clip, Sub, Div, LayerScale,
+    BiasAdd, Transpose, Reshape, Squeeze, Unsqueeze, Pad, Slice, GlobalMaxPool, ReduceMean)}
 
 __all__ = ["OPS", "Field", "Op", "Conv2d", "ConvTranspose2d", "DeformableConv2d", "depthwise", "MaxPool2d",
            "AvgPool2d", "GlobalAvgPool", "MaxUnpool2d", "Linear", "BatchNorm", "LocalResponseNorm", "ReLU", "ReLU6", "LeakyReLU",

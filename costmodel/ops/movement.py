@@ -8,30 +8,42 @@ their input and write their output; Flatten and Identity are views and move noth
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 from ..dims import as_dim, exact_ratio, fmt, quotient, surely_below, surely_different, surely_not_multiple
 from .base import Field, Op, numel
+from .tensor import axis_of as _axis_of
 
 
 @dataclass(frozen=True)
 class Concat(Op):
-    """Concatenate two or more ``[C_i, H, W]`` tensors along channels."""
+    """Concatenate two or more tensors along ``axis`` (default 0: the channels of ``[C_i, H, W]``); the
+    inputs agree in every other axis. ``axis`` counts per-sample axes, a negative one from the end."""
+
+    axis: Any = 0
 
     kind = "concat"
     category = "movement"
     min_inputs = 2
     max_inputs = None
 
+    def __post_init__(self):
+        if isinstance(self.axis, bool) or not isinstance(self.axis, int):
+            raise self.fail("axis", f"must be a whole number, got {self.axis!r}")
+
     def output_shapes(self, inputs):
-        for shape in inputs:
-            self.expect_rank(shape, 3, "inputs")
         first = inputs[0]
+        if any(len(shape) != len(first) for shape in inputs):
+            raise self.fail("inputs", "must have the same rank, got " + " and ".join(fmt(s) for s in inputs))
+        axis = _axis_of(self, "axis", self.axis, len(first))
         for shape in inputs[1:]:
-            if surely_different(shape[1], first[1]) or surely_different(shape[2], first[2]):
-                raise self.fail("inputs", "must agree in height and width, but got "
-                                          + " and ".join(fmt(s) for s in inputs))
-        return ((sum((s[0] for s in inputs), 0), first[1], first[2]),)
+            if any(surely_different(a, b) for i, (a, b) in enumerate(zip(shape, first)) if i != axis):
+                others = ("height and width" if self.axis == 0 and len(first) == 3
+                          else f"every axis but axis {self.axis}")
+                raise self.fail("inputs", f"must agree in {others}, but got " + " and ".join(fmt(s) for s in inputs))
+        total = sum((s[axis] for s in inputs), 0)
+        return (first[:axis] + (total,) + first[axis + 1:],)
 
     def receptive_field(self, field: Field, inputs) -> Field:
         return field
@@ -39,16 +51,20 @@ class Concat(Op):
 
 @dataclass(frozen=True)
 class Split(Op):
-    """Split ``[C, H, W]`` along channels, into ``sections`` equal parts or parts of the given ``sizes``."""
+    """Split ``[C, H, W]`` along channels, into ``sections`` equal parts or parts of the given ``sizes``;
+    with another ``axis``, a tensor of any rank along that axis (a negative one counts from the end)."""
 
     sections: Any = 2
     sizes: Any = None
+    axis: Any = 0
 
     kind = "split"
     category = "movement"
     multiple_outputs = True
 
     def __post_init__(self):
+        if isinstance(self.axis, bool) or not isinstance(self.axis, int):
+            raise self.fail("axis", f"must be a whole number, got {self.axis!r}")
         if self.sizes is None:
             self._normalise("sections", self.sections, minimum=2)
             if not isinstance(self.sections, int):
@@ -69,19 +85,22 @@ class Split(Op):
         object.__setattr__(self, "sections", len(sizes))
 
     def output_shapes(self, inputs):
-        self.expect_rank(inputs[0], 3)
-        c, h, w = inputs[0]
+        axis = _axis_of(self, "axis", self.axis, len(inputs[0]))
+        what = "input channels" if self.axis == 0 else f"input's axis {self.axis}"
+        shape = inputs[0]
+        c = shape[axis]
         if self.sizes is None:
             if surely_not_multiple(c, self.sections):
-                raise self.fail("sections", f"must divide input channels, but {fmt(self.sections)} does not "
+                raise self.fail("sections", f"must divide {what}, but {fmt(self.sections)} does not "
                                             f"divide {fmt(c)}")
-            part = quotient(c, self.sections)
-            return tuple((part, h, w) for _ in range(self.sections))
-        total = sum(self.sizes, 0)
-        if surely_different(total, c):
-            raise self.fail("sizes", f"must add up to the input channels {fmt(c)}, but "
-                                     f"{' + '.join(fmt(s) for s in self.sizes)} = {fmt(total)}")
-        return tuple((size, h, w) for size in self.sizes)
+            parts = (quotient(c, self.sections),) * self.sections
+        else:
+            total = sum(self.sizes, 0)
+            if surely_different(total, c):
+                raise self.fail("sizes", f"must add up to the {what} {fmt(c)}, but "
+                                         f"{' + '.join(fmt(s) for s in self.sizes)} = {fmt(total)}")
+            parts = self.sizes
+        return tuple(shape[:axis] + (part,) + shape[axis + 1:] for part in parts)
 
 
 @dataclass(frozen=True)
@@ -155,34 +174,85 @@ class Identity(Op):
 
 @dataclass(frozen=True)
 class Upsample(Op):
-    """Upsampling by an integer ``scale`` (or pair), ``mode`` nearest or bilinear.
+    """Resizing ``[C, H, W]`` by a ``scale`` (or pair), or to an output ``size`` (height, width), ``mode``
+    nearest or bilinear (ONNX Resize and Upsample; ONNX's "linear" on a 2-D map is bilinear).
 
-    ``all``: nearest copies (0), bilinear costs 4 per output element.
+    * shape: ``[C, floor(H*scale_h), floor(W*scale_w)]``, or ``[C, size_h, size_w]`` when ``size`` is given
+      (then ``scale`` is left at its default). A scale is a whole number, or in Python also an exact
+      fraction or a decimal (``0.5``, ``1.5``: ONNX Resize's ``scales``), above 0.
+    * params 0; multiply-adds: nearest copies (0), bilinear costs 4 per output element (under ``all``)
+    * mac: input + output
     """
 
     scale: Any = 2
     mode: str = "nearest"
+    size: Any = None
 
     kind = "upsample"
     category = "movement"
 
     def __post_init__(self):
-        self._normalise("scale", self.scale, as_pair=True)
+        if self.size is not None:
+            if self.scale != 2:
+                raise self.fail("size", f"is given with scale {self.scale!r}: give scale or size, not both")
+            self._normalise("size", self.size, as_pair=True)
+        elif self._fractional(self.scale):
+            parts = self.scale if isinstance(self.scale, (tuple, list)) else (self.scale, self.scale)
+            if len(parts) != 2:
+                raise self.fail("scale", f"must be one value or a pair (height, width), got {list(parts)!r}")
+            scales = []
+            for part in parts:
+                ratio = _ratio(part)
+                if ratio is None or ratio <= 0:
+                    raise self.fail("scale", f"must be above 0, got {part!r}")
+                scales.append(ratio.numerator if ratio.denominator == 1 else ratio)
+            object.__setattr__(self, "scale", tuple(scales))
+        else:
+            self._normalise("scale", self.scale, as_pair=True)
         if self.mode not in ("nearest", "bilinear"):
             raise self.fail("mode", f"must be 'nearest' or 'bilinear', got {self.mode!r}")
+
+    @staticmethod
+    def _fractional(scale) -> bool:
+        parts = scale if isinstance(scale, (tuple, list)) else (scale,)
+        return any(isinstance(p, (float, Fraction)) or getattr(p, "is_Rational", False) and not p.is_Integer
+                   for p in parts)
 
     def output_shapes(self, inputs):
         self.expect_rank(inputs[0], 3)
         c, h, w = inputs[0]
-        return ((c, h * self.scale[0], w * self.scale[1]),)
+        if self.size is not None:
+            return ((c, self.size[0], self.size[1]),)
+        return ((c, _scaled(h, self.scale[0]), _scaled(w, self.scale[1])),)
 
     def multiply_adds(self, inputs, outputs):
         return 4 * numel(outputs[0]) if self.mode == "bilinear" else 0
 
     def receptive_field(self, field: Field, inputs) -> Field:
         grow = 1 if self.mode == "bilinear" else 0  # bilinear reads the next input pixel too
+        _, h, w = inputs[0]
+        if self.size is not None:
+            factors = (exact_ratio(self.size[0], h), exact_ratio(self.size[1], w))
+        else:
+            factors = self.scale
         return Field(field.size_h + grow * field.stride_h, field.size_w + grow * field.stride_w,
-                     exact_ratio(field.stride_h, self.scale[0]), exact_ratio(field.stride_w, self.scale[1]))
+                     exact_ratio(field.stride_h, factors[0]), exact_ratio(field.stride_w, factors[1]))
+
+
+def _ratio(value) -> Fraction | None:
+    """A scale as an exact fraction: a decimal as written (``0.1`` is 1/10), a Fraction or rational as is."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (float, int, Fraction)) or getattr(value, "is_Rational", False):
+        return Fraction(str(value))
+    return None
+
+
+def _scaled(size, scale):
+    """``floor(size * scale)`` in integer arithmetic (ONNX Resize's output size)."""
+    if isinstance(scale, Fraction):
+        return size * scale.numerator // scale.denominator
+    return size * scale
 
 
 @dataclass(frozen=True)
