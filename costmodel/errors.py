@@ -10,6 +10,8 @@ The kinds say where the mistake was made:
 * :class:`GraphError`: the graph itself is malformed (duplicate names, a tensor of another graph).
 * :class:`SpecError`: a hand-written spec file is wrong; carries ``file:line:col``.
 * :class:`UsageError`: a bad value from the command line or a builder argument.
+* :class:`ModelError`: an imported model file (ONNX) is unreadable, malformed or uses what we cannot cost;
+  the message starts with the file and the model's node name.
 """
 from __future__ import annotations
 
@@ -62,3 +64,7 @@ class SpecError(CostModelError):
             if col is not None:
                 where += f":{col}"
         super().__init__(f"{where}: {message}")
+
+
+class ModelError(CostModelError):
+    """A model file (ONNX) that cannot be read or costed: ``model.onnx: node '/stem/Conv' (Conv): ...``."""

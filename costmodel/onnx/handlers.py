@@ -1,0 +1,2 @@
+"""Imports every handler module, registering its handlers and folders."""
+from . import elementwise, folding, layers, views  # noqa: F401

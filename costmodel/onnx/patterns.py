@@ -1,0 +1,141 @@
+"""Node patterns that are one layer of ours: they become one row, not several.
+
+* Reshape [N, g, C/g, H, W] -> Transpose (0, 2, 1, 3, 4) -> Reshape [N, C, H, W]: ChannelShuffle(g)
+* x * Sigmoid(x): Swish;  x * HardSigmoid(x) (alpha 1/6, beta 1/2): HardSwish
+* x / sqrt(2) -> Erf -> + 1 -> x * . -> * 1/2: GELU (PyTorch's export of the exact GELU)
+
+The structure is matched before the pass (each inner tensor read by the next node only); the values
+(shapes, constants) are checked when the group is reached, and a group that does not fit is costed node by
+node as if it had not matched.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from ..dims import surely_different
+from . import wire
+from .importer import Const, NodeContext, Unsupported
+
+
+class NoMatch(Exception):
+    """The group's values do not fit the pattern; cost its nodes one by one."""
+
+
+@dataclass
+class Matched(wire.NodeDef):
+    """A group of nodes standing for one layer; ``inputs`` are the group's inputs, the main one first."""
+
+    pattern: str = ""
+    parts: list = field(default_factory=list)
+
+
+def find_patterns(nodes: list, readers: dict, values: dict) -> list:
+    """The node list with every matched group replaced by one :class:`Matched` node at its last node."""
+    consumers: dict[str, list] = {}
+    for node in nodes:
+        for name in node.inputs:
+            if name:
+                consumers.setdefault(name, []).append(node)
+
+    def sole(node, op_type):
+        if len(node.outputs) < 1 or readers.get(node.outputs[0], 0) != 1:
+            return None
+        (after,) = consumers[node.outputs[0]]
+        return after if after.op_type == op_type and after.domain in ("", "ai.onnx") else None
+
+    def other(node, name):
+        rest = [n for n in node.inputs if n != name]
+        return rest[0] if len(rest) == 1 else None
+
+    groups: dict[int, Matched] = {}
+    taken: set[int] = set()
+    for node in nodes:
+        if id(node) in taken or node.domain not in ("", "ai.onnx"):
+            continue
+        group = None
+        if node.op_type == "Reshape":
+            transpose = sole(node, "Transpose")
+            second = transpose and sole(transpose, "Reshape")
+            if second and second.inputs[0] == transpose.outputs[0]:
+                group = Matched(node.name, "", "", [node.inputs[0], node.inputs[1], second.inputs[1]],
+                                list(second.outputs), pattern="channel_shuffle", parts=[node, transpose, second])
+        elif node.op_type in ("Sigmoid", "HardSigmoid"):
+            mul = sole(node, "Mul")
+            if mul and sorted(mul.inputs) == sorted([node.inputs[0], node.outputs[0]]):
+                group = Matched(node.name, "", "", [node.inputs[0]], list(mul.outputs),
+                                pattern="swish" if node.op_type == "Sigmoid" else "hard_swish", parts=[node, mul])
+        elif node.op_type == "Div":
+            erf = sole(node, "Erf")
+            add = erf and sole(erf, "Add")
+            mul = add and sole(add, "Mul")
+            half = mul and sole(mul, "Mul")
+            x = node.inputs[0]
+            constants = half and [node.inputs[1], other(add, erf.outputs[0]), other(half, mul.outputs[0])]
+            if half and sorted(mul.inputs) == sorted([x, add.outputs[0]]) and all(constants):
+                group = Matched(node.name, "", "", [x, *constants], list(half.outputs), pattern="gelu",
+                                parts=[node, erf, add, mul, half])
+        if group is not None:
+            group.op_type = "+".join(part.op_type for part in group.parts)
+            taken.update(id(part) for part in group.parts)
+            groups[id(group.parts[-1])] = group
+    return [groups.get(id(node), node) for node in nodes if id(node) not in taken or id(node) in groups]
+
+
+def _scalar(ctx: NodeContext, index: int, expected: float) -> None:
+    value = ctx.value(index)
+    if not isinstance(value, Const) or value.values is None or len(value.values) != 1 \
+            or not math.isclose(float(value.values[0]), expected, rel_tol=1e-3):
+        raise NoMatch
+
+
+def channel_shuffle(ctx: NodeContext) -> None:
+    from ..ops import ChannelShuffle
+    from .views import reshaped
+
+    x = ctx.value(0)
+    first, transpose, _ = ctx.node.parts
+    if ctx.attr_of(transpose).ints("perm") != (0, 2, 1, 3, 4) or not isinstance(ctx.value(1), Const) \
+            or not isinstance(ctx.value(2), Const) or ctx.value(1).values is None or ctx.value(2).values is None:
+        raise NoMatch
+    if len(getattr(x, "shape", ())) != 3:
+        raise NoMatch
+    try:
+        grouped = reshaped(ctx, x, tuple(ctx.value(1).values))
+        back = reshaped(ctx, x, tuple(ctx.value(2).values))
+    except Unsupported:
+        raise NoMatch from None
+    channels, h, w = x.shape
+    if len(grouped) != 4 or any(surely_different(a, b) for a, b in zip(grouped[2:], (h, w))) \
+            or surely_different(grouped[0] * grouped[1], channels) or tuple(back) != tuple(x.shape):
+        raise NoMatch
+    ctx.output(ctx.add(ChannelShuffle(groups=grouped[0]), x))
+
+
+def swish(ctx: NodeContext) -> None:
+    from ..ops import Swish
+
+    ctx.output(ctx.add(Swish(), ctx.activation(0)))
+
+
+def hard_swish(ctx: NodeContext) -> None:
+    from ..ops import HardSwish
+
+    sigmoid = ctx.attr_of(ctx.node.parts[0])
+    if not math.isclose(sigmoid.float("alpha", 0.2), 1 / 6, rel_tol=1e-3) or sigmoid.float("beta", 0.5) != 0.5:
+        raise NoMatch
+    ctx.output(ctx.add(HardSwish(), ctx.activation(0)))
+
+
+def gelu(ctx: NodeContext) -> None:
+    _scalar(ctx, 1, math.sqrt(2))
+    _scalar(ctx, 2, 1.0)
+    _scalar(ctx, 3, 0.5)
+    try:
+        from ..ops import GELU
+    except ImportError:
+        raise NoMatch from None
+    ctx.output(ctx.add(GELU(), ctx.activation(0)))
+
+
+PATTERNS = {"channel_shuffle": channel_shuffle, "swish": swish, "hard_swish": hard_swish, "gelu": gelu}
