@@ -62,7 +62,7 @@ class OnnxTarget:
 
     def values(self, **values) -> dict:
         """The parameter values a build uses: those given, the others as symbols of their own name."""
-        from ..zoo.registry import suggest  # noqa: PLC0415
+        from ..values import suggest
 
         for key in values:
             if key not in self.parameters:
