@@ -337,3 +337,65 @@ def test_reading_needs_neither_the_onnx_package_nor_the_weights(tmp_path):
               f"print(analyze(onnx_target({str(path)!r}).build()).totals.flops, 'onnx' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert result.stdout.split() == [str(classifier_counts()[0]), "False"]
+
+
+# ----- ops added for imported networks --------------------------------------------------------------------------
+def test_odd_padding_gets_a_pad_node_and_exact_counts(tmp_path):
+    graph = onnx_target(one_conv(tmp_path, size=(8, 8), auto_pad="SAME_UPPER", strides=[2, 2])).build()
+    assert [n.op.kind for n in graph.nodes] == ["pad", "conv"]
+    assert graph.nodes[0].outputs[0] == (4, 9, 9)      # SAME_UPPER: 0 before, 1 after
+    assert graph.nodes[1].outputs[0] == (8, 4, 4)      # ceil(8 / 2)
+    assert analyze(graph).totals.flops == 3 * 3 * 4 * 8 * 4 * 4
+
+
+def test_channel_slices_are_slices(tmp_path):
+    nodes = [helper.make_node("Slice", ["x", "s0", "e0", "ax"], ["a"], name="/stage/Slice"),
+             helper.make_node("Slice", ["x", "e0", "big", "ax"], ["b"], name="/stage/Slice_1"),
+             helper.make_node("Concat", ["b", "a"], ["y"], name="/stage/Concat", axis=1)]
+    initializers = [ints("s0", [0]), ints("e0", [3]), ints("big", [2 ** 63 - 1]), ints("ax", [1])]
+    graph = onnx_target(save(tmp_path, nodes, [tensor("x", [1, 8, 4, 4])], [tensor("y", [1, 8, 4, 4])],
+                             initializers)).build()
+    assert [(n.op.kind, n.outputs[0]) for n in graph.nodes] == [
+        ("slice", (3, 4, 4)), ("slice", (5, 4, 4)), ("concat", (8, 4, 4))]
+    assert analyze(graph).layer("stage").mac == 2 * 3 * 16  # a slice reads only what it keeps
+
+
+def test_gelu_pattern_is_one_node_and_its_constants_are_not_params(tmp_path):
+    nodes = [helper.make_node("Div", ["x", "sqrt2"], ["d"], name="/act/Div"),
+             helper.make_node("Erf", ["d"], ["e"], name="/act/Erf"),
+             helper.make_node("Add", ["e", "one"], ["a"], name="/act/Add"),
+             helper.make_node("Mul", ["x", "a"], ["m"], name="/act/Mul"),
+             helper.make_node("Mul", ["m", "half"], ["y"], name="/act/Mul_1")]
+    initializers = [floats("sqrt2", 2 ** 0.5), floats("one", 1.0), floats("half", 0.5)]
+    imported = onnx_target(save(tmp_path, nodes, [tensor("x", [1, 6, 10])], [tensor("y", [1, 6, 10])],
+                                initializers)).imported()
+    assert [n.op.kind for n in imported.graph.nodes] == ["gelu"]
+    assert analyze(imported.graph).totals.params == 0 and imported.report.folded == 4
+
+
+def test_two_activation_matmul_and_layer_norm(tmp_path):
+    nodes = [helper.make_node("LayerNormalization", ["x", "g", "b"], ["n"], name="/norm/LayerNormalization", axis=-1),
+             helper.make_node("MatMul", ["n", "w"], ["q"], name="/proj/MatMul"),
+             helper.make_node("Transpose", ["q"], ["k"], name="/attn/Transpose", perm=[0, 2, 1]),
+             helper.make_node("MatMul", ["q", "k"], ["s"], name="/attn/MatMul"),
+             helper.make_node("Softmax", ["s"], ["y"], name="/attn/Softmax", axis=-1)]
+    initializers = [weight("g", 16), weight("b", 16), weight("w", 16, 8)]
+    graph = onnx_target(save(tmp_path, nodes, [tensor("x", [1, 10, 16])], [tensor("y", [1, 10, 10])],
+                             initializers)).build()
+    analysis = analyze(graph)
+    assert [n.op.kind for n in graph.nodes] == ["layer_norm", "linear", "transpose", "matmul", "softmax"]
+    assert analysis.totals.flops == 10 * 16 * 8 + 10 * 8 * 10   # tokens x in x out, then M x K x N
+    assert analysis.totals.params == 2 * 16 + 16 * 8
+
+
+def test_learned_and_fixed_constants(tmp_path):
+    nodes = [helper.make_node("Mul", ["x", "gamma"], ["s"], name="/block/Mul"),
+             helper.make_node("Add", ["s", "beta"], ["b"], name="/block/Add"),
+             helper.make_node("Div", ["b", "eight"], ["y"], name="/block/Div")]
+    initializers = [weight("gamma", 6, 1, 1), weight("beta", 6, 1, 1), floats("eight", 8.0)]
+    graph = onnx_target(save(tmp_path, nodes, [tensor("x", [1, 6, 4, 4])], [tensor("y", [1, 6, 4, 4])],
+                             initializers)).build()
+    analysis = analyze(graph, convention="all")
+    assert [n.op.kind for n in graph.nodes] == ["layer_scale", "bias_add", "constant_arithmetic"]
+    assert analysis.totals.params == 6 + 6           # the single number 8 is not a parameter
+    assert analysis.totals.flops == 3 * 6 * 16       # one per element each under `all`

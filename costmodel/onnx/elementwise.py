@@ -75,8 +75,7 @@ def sample_shapes(ctx: NodeContext, tensors: list) -> list:
 @handles("Add", "Mul", "Sub", "Div")
 def binary(ctx: NodeContext) -> None:
     """Two activations -> Add / Mul / Sub / Div (broadcasting); an activation and a learned tensor ->
-    BiasAdd (Add) or LayerScale (Mul); an activation and a single number -> the element-wise op on one
-    input."""
+    BiasAdd (Add) or LayerScale (Mul); an activation and a fixed number -> ConstantArithmetic."""
     a, b = ctx.value(0), ctx.value(1)
     if isinstance(a, Tensor) and isinstance(b, Tensor):
         sample_shapes(ctx, [a, b])
@@ -96,10 +95,10 @@ def binary(ctx: NodeContext) -> None:
         op = (BiasAdd if ctx.op_type == "Add" else LayerScale)(shape)
         ctx.output(ctx.add(op, x))
         return
-    try:
-        from ..ops import ConstantArithmetic
-    except ImportError:
-        raise Unsupported(f"{ctx.op_type} with a constant operand is not supported") from None
+    from ..ops.imported import ConstantArithmetic
+
+    if constant is a and ctx.op_type in ("Sub", "Div"):
+        raise Unsupported("a constant minus (or divided by) an activation is not supported")
     ctx.output(ctx.add(ConstantArithmetic(ctx.op_type.lower(), _constant_shape(ctx, x, constant)), x))
 
 

@@ -59,6 +59,19 @@ def symmetric(pads: list, what: str) -> tuple:
     return tuple(result)
 
 
+def padded(ctx: NodeContext, x, pads: list):
+    """``x`` and the equal per-axis padding of a window op: where an axis's total padding is odd, a Pad node
+    first adds the extra row (column) on the side that has it, so that output size and counts are exact."""
+    extra = [((1, 0) if b > e else (0, 1)) if (b + e) % 2 else (0, 0) for b, e in pads]
+    if any(any(pair) for pair in extra):
+        from ..ops import Pad
+
+        begins, ends = [0] + [pair[0] for pair in extra], [0] + [pair[1] for pair in extra]
+        x = ctx.add(Pad(tuple(begins + ends)), x)
+        pads = [(b - eb, e - ee) for (b, e), (eb, ee) in zip(pads, extra)]
+    return x, symmetric(pads, ctx.op_type)
+
+
 def window_attributes(ctx: NodeContext, kernel_default=None) -> tuple:
     kernel = ctx.attr.ints("kernel_shape", kernel_default, length=2, minimum=1)
     if kernel is None:
@@ -95,7 +108,7 @@ def conv(ctx: NodeContext) -> None:
     if not surely_different(channels % group, 0) and surely_different(per_group * group, channels):
         raise Unsupported(f"the weight expects {per_group} input channels per group ({group} groups), but the "
                           f"input has {fmt(channels)} channels")
-    padding = symmetric(window_pads(ctx, sizes, kernel, strides, dilations), "Conv")
+    x, padding = padded(ctx, x, window_pads(ctx, sizes, kernel, strides, dilations))
     op = Conv2d(c_out, kernel=kernel, stride=strides, padding=padding, dilation=dilations, groups=group,
                 bias=_bias(ctx, 2, c_out))
     ctx.output(ctx.add(op, x))
@@ -177,7 +190,7 @@ def matmul(ctx: NodeContext) -> None:
             raise Unsupported(f"a constant right operand must be a [K, M] weight, got {fmt(tuple(b.shape))}")
         if surely_different(b.shape[0], a.shape[-1] if a.shape else None):
             raise Unsupported(f"[{b.shape[0]}, {b.shape[1]}] does not multiply {fmt(ctx.full_shape(a))}")
-        ctx.output(ctx.add(Linear(b.shape[1], bias=False), a))
+        ctx.output(ctx.add(Linear(b.shape[1], bias=False, any_rank=len(a.shape) > 1), a))
         return
     if isinstance(a, Const):
         raise Unsupported("a constant left operand (weight @ activation) is not supported")

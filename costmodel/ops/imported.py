@@ -27,3 +27,29 @@ class Opaque(Op):
 
     def output_shapes(self, inputs):
         return self.shapes
+
+
+@dataclass(frozen=True)
+class ConstantArithmetic(Op):
+    """``x (op) c`` with a fixed constant ``c`` of ``shape`` (a number, or a tensor that is not learned), as
+    in an imported ``x * 0.5`` or ``x / 8``: ``operation`` is add, sub, mul or div.
+
+    * output: ``x``'s shape; params 0
+    * multiply-adds: 0 under ``paper``, 1 per output element under ``all``
+    * mac: input + output
+    """
+
+    operation: str
+    shape: tuple = ()
+
+    kind = "constant_arithmetic"
+    category = "elementwise"
+
+    def __post_init__(self):
+        if self.operation not in ("add", "sub", "mul", "div"):
+            raise self.fail("operation", f"must be add, sub, mul or div, got {self.operation!r}")
+
+    def multiply_adds(self, inputs, outputs):
+        from .base import numel
+
+        return numel(outputs[0])

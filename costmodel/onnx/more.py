@@ -1,0 +1,87 @@
+"""Handlers of the ops added for imported networks: normalisations, Softmax, Tanh, Erf, Gelu, PRelu, Pad."""
+from __future__ import annotations
+
+from ..dims import fmt, surely_different
+from ..ops import GELU, Erf, InstanceNorm, LayerNorm, Pad, PReLU, Softmax, Tanh
+from .importer import NodeContext, Unsupported, handles
+
+
+@handles("Tanh")
+def tanh(ctx: NodeContext) -> None:
+    """Tanh -> Tanh."""
+    ctx.output(ctx.add(Tanh(), ctx.activation(0)))
+
+
+@handles("Erf")
+def erf(ctx: NodeContext) -> None:
+    """Erf -> Erf (when not part of the GELU pattern)."""
+    ctx.output(ctx.add(Erf(), ctx.activation(0)))
+
+
+@handles("Gelu")
+def gelu(ctx: NodeContext) -> None:
+    """Gelu (opset 20) -> GELU."""
+    ctx.output(ctx.add(GELU(), ctx.activation(0)))
+
+
+@handles("Softmax")
+def softmax(ctx: NodeContext) -> None:
+    """Softmax along one non-batch axis -> Softmax(axis)."""
+    x = ctx.activation(0)
+    ctx.output(ctx.add(Softmax(axis=ctx.sample_axis(ctx.attr.int("axis", -1 if ctx.opset >= 13 else 1), x)), x))
+
+
+@handles("PRelu")
+def prelu(ctx: NodeContext) -> None:
+    """PRelu with a learned slope per channel (or one) -> PReLU(channels)."""
+    x = ctx.activation(0)
+    slope = ctx.const(1, "slope")
+    ctx.output(ctx.add(PReLU(channels=slope.numel if slope is not None else 1), x))
+
+
+@handles("LayerNormalization")
+def layer_norm(ctx: NodeContext) -> None:
+    """LayerNormalization over the axes from ``axis`` on -> LayerNorm(normalized_dims); scale and bias are
+    params."""
+    x = ctx.activation(0)
+    axis = ctx.sample_axis(ctx.attr.int("axis", -1), x)
+    ctx.unused_outputs(1, "a statistic")
+    ctx.output(ctx.add(LayerNorm(normalized_dims=len(x.shape) - axis, affine=ctx.value(1) is not None,
+                                 bias=ctx.value(2) is not None), x))
+
+
+@handles("InstanceNormalization")
+def instance_norm(ctx: NodeContext) -> None:
+    """InstanceNormalization -> InstanceNorm; scale and bias (2C) are params."""
+    ctx.output(ctx.add(InstanceNorm(), ctx.activation(0)))
+
+
+@handles("Pad")
+def pad(ctx: NodeContext) -> None:
+    """Pad (pads an attribute before opset 11, an input from it) -> Pad; the batch axis must not be padded."""
+    x = ctx.activation(0)
+    mode = ctx.attr.string("mode", "constant", choices=("constant", "reflect", "edge", "wrap"))
+    pads = ctx.attr.ints("pads") if ctx.opset < 11 else ctx.known(1, "pads")
+    rank = ctx.rank(x)
+    axes = ctx.known(3, "axes") if ctx.opset >= 18 and ctx.value(3) is not None else None
+    if axes is not None:
+        full = [0] * (2 * rank)
+        for i, a in enumerate(axes):
+            a = ctx.axis(int(a), rank, "axes")
+            full[a], full[a + rank] = pads[i], pads[i + len(axes)]
+        pads = full
+    if pads is None or len(pads) != 2 * rank:
+        raise Unsupported(f"pads must have {2 * rank} values for {fmt(ctx.full_shape(x))}, got {pads}")
+    if pads[0] or pads[rank]:
+        raise Unsupported("padding the batch axis is not supported")
+    if not any(pads):
+        ctx.alias(0)
+        return
+    pads = [int(p) for p in pads]
+    ctx.output(ctx.add(Pad(tuple(pads[1:rank] + pads[rank + 1:]), mode), x))
+
+
+def check_channels(ctx: NodeContext, index: int, what: str, channels) -> None:
+    value = ctx.const(index, what)
+    if value is not None and surely_different(value.numel, channels):
+        raise Unsupported(f"{what} must have {fmt(channels)} elements, got shape {fmt(tuple(value.shape))}")
