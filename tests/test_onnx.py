@@ -297,7 +297,7 @@ def model_bytes(graph):
     (b"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff", "not an ONNX model"),
     (b"hello world, not a model", "not an ONNX model"),
     (model_bytes(field(11, input_with_dim(10 ** 30))), "malformed number"),  # wider than 64 bits
-    (model_bytes(field(11, input_with_dim(2 ** 40))), "dimension 1099511627776 .dimensions are 0 to 2,147,483,647"),
+    (model_bytes(field(11, input_with_dim(2 ** 40))), "dimension 1099511627776 .dimensions are 0 to 2,147,483,648"),
     (model_bytes(field(11, input_with_dim(2 ** 64 - 5))), "dimension -5"),
     (model_bytes(field(1, field(4, b"Relu")) * (10 ** 6)), "more than 100,000 nodes"),
 ])

@@ -8,17 +8,8 @@ from typing import Any
 
 from ..errors import ModelError, UsageError
 from ..graph import Graph
-
-try:
-    from ..targets import Parameter
-except ImportError:  # the front door's Parameter, until it lands
-    @dataclass(frozen=True)
-    class Parameter:  # type: ignore[no-redef]
-        name: str
-        default: Any
-        kind: str
-        choices: tuple = ()
-        doc: str = ""
+from ..targets import Target
+from ..values import Parameter
 
 
 def dimension_value(name: str, value: Any) -> Any:
@@ -44,42 +35,32 @@ class Imported:
     report: Any  # ImportReport
 
 
-class OnnxTarget:
-    """``target("model.onnx")``: the file decoded once; :meth:`build` makes the graph for given sizes."""
+class OnnxTarget(Target):
+    """``target("model.onnx")``: the file decoded once; its dim_params are ``whole`` parameters whose
+    default (None) keeps them symbols; :meth:`build` makes the graph, :meth:`imported` also the report."""
 
     def __init__(self, path: str | os.PathLike, *, allow_unknown: bool = False):
         from .importer import input_symbols
 
         self.path = Path(path)
         self.file = str(path)
-        self.name = self.path.stem
         self.allow_unknown = allow_unknown
         self.model = decode(self.path, self.file)
         symbols = input_symbols(self.model.graph) if self.model.graph is not None else {}
-        self.parameters = {
-            name: Parameter(name, None, "whole", doc=f"the model's dynamic size '{param}'")
-            for param, name in symbols.items()}
-
-    def values(self, **values) -> dict:
-        """The parameter values a build uses: those given, the others as symbols of their own name."""
-        from ..values import suggest
-
-        for key in values:
-            if key not in self.parameters:
-                have = ", ".join(self.parameters) or "none"
-                raise UsageError(f"{self.name} has no parameter {key!r}{suggest(key, self.parameters)}; its "
-                                 f"parameters: {have}")
-        return {name: dimension_value(name, values.get(name)) for name in self.parameters}
+        super().__init__(self.path.stem, [Parameter(name, None, "whole", doc=f"the model's dynamic size '{param}'")
+                                          for param, name in symbols.items()], check_ranges=True)
 
     def imported(self, **values) -> Imported:
+        """The graph and the :class:`~costmodel.onnx.importer.ImportReport` for ``values``."""
         from .importer import Importer
 
-        checked = self.values(**values)
-        graph, report = Importer(self.model, self.file, checked, self.allow_unknown).run()
+        typed = self.typed(values)
+        sizes = {name: dimension_value(name, typed.get(name)) for name in self.parameters}
+        graph, report = Importer(self.model, self.file, sizes, self.allow_unknown).run()
         return Imported(graph, report)
 
-    def build(self, **values) -> Graph:
-        return self.imported(**values).graph
+    def _build(self, typed: dict) -> Graph:
+        return self.imported(**typed).graph
 
     def __repr__(self) -> str:
         return f"OnnxTarget({self.file!r})"

@@ -16,10 +16,10 @@ import struct
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..limits import MAX_DIMENSION as MAX_DIM, MAX_NODES
+
 SMALL_TENSOR = 64       # elements: initializers up to this size have their values read
-MAX_NODES = 100_000     # nodes per graph
-MAX_DIM = 2 ** 31 - 1   # largest dimension accepted
-MAX_RANK = 16
+MAX_RANK = 16           # axes of a tensor
 
 # TensorProto.DataType
 FLOAT, UINT8, INT8, UINT16, INT16, INT32, INT64, STRING, BOOL, FLOAT16, DOUBLE, UINT32, UINT64 = range(1, 14)
