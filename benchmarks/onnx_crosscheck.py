@@ -22,8 +22,8 @@ The references, computed from the torch model, never from the ONNX file costmode
   bias of BatchNormalization / LayerNormalization / InstanceNormalization / GroupNormalization (never the
   running mean and variance), as PRelu slopes, and float tensors of more than one element added to or
   multiplied with an activation (biases after a MatMul, layer-scale tensors, position embeddings) or
-  concatenated to one (class tokens). In eval mode the exporter folds BatchNorm into the preceding conv,
-  so the second number is smaller than the first for most networks.
+  expanded and concatenated to one (class tokens). In eval mode the exporter folds BatchNorm into the
+  preceding conv, so the second number is smaller than the first for most networks.
 
 ``check`` imports each file with ``costmodel.load`` and compares, per conv and linear layer and in total,
 costmodel's ``paper`` flops with FlopCounterMode / 2, and costmodel's params with the learnable
@@ -174,7 +174,7 @@ def export(model: nn.Module, shape, path: Path, opset: int = 17, dynamic: bool =
 LEARNABLE_INPUTS = {"Conv": (1, 2), "ConvTranspose": (1, 2), "Gemm": (1, 2), "BatchNormalization": (1, 2),
                     "LayerNormalization": (1, 2), "InstanceNormalization": (1, 2),
                     "GroupNormalization": (1, 2), "PRelu": (1,)}
-ELEMENTWISE_PARAMETER_OPS = ("Add", "Mul", "Sub", "Concat")
+ELEMENTWISE_PARAMETER_OPS = ("Add", "Mul", "Sub", "Concat", "Expand")
 FLOAT_TYPES = (1, 10, 11, 16)  # FLOAT, FLOAT16, DOUBLE, BFLOAT16
 
 
