@@ -359,6 +359,29 @@ def test_sympy_names_list_holds_only_names_sympy_misreads():
     assert all(misreading(name) for name in SYMPY_NAMES)
 
 
+def test_misreading_agrees_with_sympify_itself():
+    """The name check looks names up instead of parsing them; here sympify (on our own list of identifiers,
+    never user text) decides, for every short name, every name sympy exports, the builtins and the keywords."""
+    import builtins
+    import keyword
+    import string
+
+    first = string.ascii_letters + "_"
+    names = {*first, *(a + b for a in first for b in first + string.digits), *sympy.__all__, *vars(builtins),
+             *keyword.kwlist, "alpha", "width", "resolution", "c1", "k", "max", "min", "lambda_", "Symbol"}
+    names = sorted(n for n in names if n.isidentifier() and not n.startswith("__"))
+    disagree = []
+    for name in names:
+        try:
+            read = sympy.sympify(name)
+            means_itself = isinstance(read, sympy.Symbol) and read.name == name
+        except (sympy.SympifyError, SyntaxError, TypeError, ValueError, AttributeError):
+            means_itself = False
+        if means_itself != (misreading(name) is None):
+            disagree.append(name)
+    assert not disagree and len(names) > 3000
+
+
 def test_every_accepted_short_name_reads_back_as_itself():
     """Every one- and two-character symbol name a spec accepts comes back from sympify(str(...)) as the same
     symbol (same name; equal expression once the declared assumptions are restored)."""

@@ -125,22 +125,42 @@ def truth_value(node: Value, names: MappingType, what: str) -> bool:
         raise at(node, f"{what} {quote(node.text)}: {problem}") from None
 
 
+@lru_cache(maxsize=1)
+def _sympy_namespace() -> dict[str, Any]:
+    """The names ``sympy.sympify`` resolves to objects of its own rather than to a new symbol: what its parser
+    starts from (``from sympy import *``, the builtin functions, ``max``/``min`` as Max/Min), kept where its
+    ``auto_symbol`` step keeps them (sympy objects, assumption keys, classes, callables)."""
+    import builtins
+    import types
+
+    import sympy
+    from sympy.assumptions.ask import AssumptionKeys
+
+    namespace = {name: getattr(sympy, name) for name in sympy.__all__ if hasattr(sympy, name)}
+    namespace.update({name: obj for name, obj in vars(builtins).items() if isinstance(obj, types.BuiltinFunctionType)})
+    namespace.update(max=sympy.Max, min=sympy.Min)
+    return {name: obj for name, obj in namespace.items()
+            if isinstance(obj, (AssumptionKeys, sympy.Basic, type)) or callable(obj)}
+
+
 @lru_cache(maxsize=1024)
 def misreading(name: str) -> str | None:
     """What ``sympy.sympify`` reads the name ``name`` as when it is not the symbol ``name`` itself (``I`` is
     the imaginary unit, ``beta`` a function, ``true`` a boolean), else None. Results hold symbols by name and
-    are read back with sympify, so a name must mean itself. ``name`` is an identifier (nothing to execute)."""
+    are read back with sympify, so a name must mean itself. Decided by looking the name up where sympify's
+    parser would (nothing is parsed or evaluated); ``tests/test_hardening_spec.py`` checks the two agree."""
+    import keyword
+
+    if keyword.iskeyword(name) or name in ("True", "False", "None"):
+        return "a Python word, not a symbol"
+    obj = _sympy_namespace().get(name)
+    if obj is None:
+        return None
     import sympy
 
-    try:
-        read = sympy.sympify(name)
-    except (sympy.SympifyError, SyntaxError, TypeError, ValueError, AttributeError):
-        return "something that is not a symbol"
-    if isinstance(read, sympy.Symbol) and read.name == name:
-        return None
-    if isinstance(read, sympy.Basic):
-        return f"{type(read).__name__} {read}" if str(read) != name else type(read).__name__
-    return f"the function {name}" if callable(read) else f"the object {name} ({type(read).__name__})"
+    if isinstance(obj, sympy.Basic):
+        return f"{type(obj).__name__} {obj}" if str(obj) != name else type(obj).__name__
+    return f"the function {name}" if callable(obj) else f"the object {name} ({type(obj).__name__})"
 
 
 #: short or common names that sympy reads as its own (constants, functions, objects): refused on sight,
