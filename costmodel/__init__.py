@@ -17,7 +17,8 @@ __all__ = ["CONVENTIONS", "FUSIONS", "Analysis", "Cost", "LayerCost", "analyze",
            "Add", "AvgPool2d", "BatchNorm", "ChannelShuffle", "Concat", "Conv2d", "ConvTranspose2d",
            "DeformableConv2d", "Flatten", "GlobalAvgPool", "HardSigmoid", "HardSwish", "Identity", "LeakyReLU",
            "Linear", "LocalResponseNorm", "MaxPool2d", "MaxUnpool2d", "Mul", "ReLU", "ReLU6", "Shift", "Sigmoid", "Split", "Swish",
-           "Upsample", "depthwise", "symbols", "Parameter", "Target", "load", "target", "sweep"]
+           "Upsample", "depthwise", "symbols", "Parameter", "Target", "load", "target", "sweep",
+           "from_torch"]
 
 
 def __getattr__(name: str):
@@ -25,4 +26,8 @@ def __getattr__(name: str):
         from .numeric import sweep
 
         return sweep
+    if name == "from_torch":  # torch loads only inside from_torch
+        from .onnx.torch import from_torch
+
+        return from_torch
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
