@@ -323,6 +323,27 @@ def slice_(ctx: NodeContext) -> None:
     ctx.output(_const(picked, (len(picked),), data.dtype))
 
 
+def _modulo(x, y, fmod: bool):
+    """``x mod y``: the remainder takes the divisor's sign (Python's ``%``), or the dividend's with fmod."""
+    if y == 0:
+        raise Unsupported("Mod by zero")
+    if fmod:
+        return math.fmod(x, y) if isinstance(x, float) or isinstance(y, float) else \
+            (abs(x) % abs(y)) * (1 if x >= 0 else -1)
+    return x % y
+
+
+@folds("Mod")
+def mod(ctx: NodeContext) -> None:
+    """Mod of constants: ``fmod=0`` (integers only) gives the divisor's sign, ``fmod=1`` the dividend's."""
+    a, b = ctx.const(0, "A"), ctx.const(1, "B")
+    fmod = bool(ctx.attr.int("fmod", 0, choices=(0, 1)))
+    if not fmod and (a.dtype not in wire.INT_TYPES or b.dtype not in wire.INT_TYPES):
+        raise Unsupported("Mod of floating-point constants needs fmod=1")
+    shape = _broadcast(a, b)
+    ctx.output(_const(_elementwise(a, b, shape, lambda x, y: _modulo(x, y, fmod)), shape, a.dtype))
+
+
 @folds("Equal")
 def equal(ctx: NodeContext) -> None:
     """Equal of constants (as in ``Where(Equal(shape, -1), ...)``)."""

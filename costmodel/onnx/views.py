@@ -1,9 +1,9 @@
 """Handlers of data movement on activations: Flatten, Reshape, Squeeze, Unsqueeze, Transpose, Concat,
-Split, Slice, and the free ones (Identity, Dropout, Cast)."""
+Split, Slice, Gather, and the free ones (Identity, Dropout, Cast)."""
 from __future__ import annotations
 
 from ..dims import fmt, product, quotient, surely_different
-from ..ops import Concat, Flatten, Split
+from ..ops import Concat, Flatten, Slice, Split, Squeeze
 from .importer import NodeContext, Unsupported, handles
 
 
@@ -206,3 +206,24 @@ def slice_(ctx: NodeContext) -> None:
     axis, start, end, step = changed[0]
     ctx.output(ctx.add(Slice(axis=axis, start=start, stop=end, step=step), x))
 
+
+
+@handles("Gather")
+def gather(ctx: NodeContext) -> None:
+    """Gather of one constant index along a non-batch axis of an activation (``x[:, 0]``, a class token) ->
+    Slice of that one element, then Squeeze (a view) when the index is a scalar."""
+    x = ctx.activation(0)
+    indices = ctx.const(1, "indices")
+    axis = ctx.sample_axis(ctx.attr.int("axis", 0), x)
+    if indices is None or indices.values is None or indices.numel != 1:
+        shape = "missing" if indices is None else fmt(tuple(indices.shape))
+        raise Unsupported(f"Gather on an activation needs one constant index, got indices of shape {shape}")
+    size = x.shape[axis]
+    index = int(indices.values[0])
+    if isinstance(size, int) and not -size <= index < size:
+        raise Unsupported(f"index {index} out of range for axis {axis + 1} of size {size} in "
+                          f"{fmt(ctx.full_shape(x))}")
+    picked = ctx.add(Slice(axis=axis, start=index, stop=index + 1 if index != -1 else None), x)
+    if len(indices.shape) == 0:
+        picked = ctx.add(Squeeze(axes=(axis,)), picked)
+    ctx.output(picked)
