@@ -14,7 +14,8 @@ Fusion switches change ``mac`` only: ``bn`` folds a BatchNorm into the convoluti
 an activation into the convolution, fully connected layer, addition or folded BatchNorm before it (as
 inference engines fuse conv-BN-ReLU, FC-ReLU and add-ReLU), ``shuffle`` merges concat + channel
 shuffle + split into the one data movement of the concat (ShuffleNet V2, section 3). A node is folded only
-when it is the sole reader of its producer's output.
+when it is the sole reader of its producer's output. Which op folds into which is what the ops say of
+themselves: their ``fusion_role`` and what they ``absorb`` (:mod:`costmodel.ops.base`).
 """
 from __future__ import annotations
 
@@ -24,12 +25,12 @@ from typing import Any, Iterable, Mapping
 from .dims import exact_ratio
 from .errors import CostModelError, NodeError, UsageError
 from .graph import Graph, Node
-from .ops.base import Field, Op, numel
-from .ops.elementwise import Add, BatchNorm, LocalResponseNorm, _Activation
-from .ops.movement import ChannelShuffle, Concat, Split
+from .ops.base import Op, ReceptiveField, numel
 
 CONVENTIONS = ("paper", "all")
 FUSIONS = ("bn", "activation", "shuffle")
+FOLDED_ROLES = {"bn": ("normalisation",), "activation": ("activation",),  # fusion switch -> the op roles it folds
+                "shuffle": ("channel shuffle", "channel split")}
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ class LayerCost:
 
     node: Node
     cost: Cost
-    field: Field
+    field: ReceptiveField
     fused: bool = False
 
     @property
@@ -149,11 +150,10 @@ def analyze(graph: Graph, convention: str = "paper", fuse: Iterable[str] = ()) -
     count_all = convention == "all"
     batch = graph.batch
     readers = graph.consumers() if fuse else {}
-    fields_by_node: dict[str, Field] = {name: Field.unit() for name in graph.inputs}
+    fields_by_node: dict[str, ReceptiveField] = {name: ReceptiveField.unit() for name in graph.inputs}
     nodes_by_name: dict[str, Node] = {}
     fused_nodes: set[str] = set()
     layers = []
-    total_flops = total_params = total_mac = total_activations = 0
     for node in graph.nodes:
         op = node.op
         inputs = node.input_shapes
@@ -165,7 +165,7 @@ def analyze(graph: Graph, convention: str = "paper", fuse: Iterable[str] = ()) -
             if len(set(node.inputs)) < len(node.inputs):  # a tensor fed twice is read once
                 moved -= sum((numel(t.shape) for t in _repeats(node.inputs)), 0)
             activations = batch * sum((numel(s) for s in node.outputs), 0)
-            field = fields_by_node[node.inputs[0].node] if node.inputs else Field.unit()
+            field = fields_by_node[node.inputs[0].node] if node.inputs else ReceptiveField.unit()
             for tensor in node.inputs[1:]:
                 field = field.merge(fields_by_node[tensor.node])
             field = op.receptive_field(field, inputs)
@@ -179,11 +179,7 @@ def analyze(graph: Graph, convention: str = "paper", fuse: Iterable[str] = ()) -
         layers.append(LayerCost(node, cost, field, fused))
         fields_by_node[node.name] = field
         nodes_by_name[node.name] = node
-        total_flops += flops
-        total_params += params
-        total_mac += mac
-        total_activations += activations
-    totals = Cost(total_flops, total_params, total_mac, total_activations)
+    totals = sum((layer.cost for layer in layers), Cost())
     return Analysis(graph, convention, fuse, tuple(layers), totals)
 
 
@@ -198,21 +194,19 @@ def _repeats(tensors) -> list:
 
 
 def _is_fused(node: Node, fuse: frozenset, readers: dict, nodes: dict[str, Node], fused: set[str]) -> bool:
-    """Whether ``node`` folds into its producer under the fusion switches (see the module docstring)."""
-    if len(node.inputs) != 1:
+    """Whether ``node`` folds into its producer under the fusion switches (see the module docstring).
+
+    It does when a switch folds the node's ``fusion_role``, the producer ``absorbs`` that role and is the
+    node's sole input, the node its sole reader, and the producer is not itself foldable or was folded
+    (conv-BN-ReLU: the ReLU folds into the BatchNorm only once that folded into the convolution).
+    """
+    role = node.op.fusion_role
+    if not role or not any(role in FOLDED_ROLES[switch] for switch in fuse) or len(node.inputs) != 1:
         return False
     source = node.inputs[0]
     producer = nodes.get(source.node)
     if producer is None or readers.get((source.node, source.index), 0) != 1:
         return False
-    op, before = node.op, producer.op
-    if "bn" in fuse and isinstance(op, BatchNorm):
-        return before.category == "conv"
-    if "activation" in fuse and isinstance(op, _Activation) and not isinstance(op, LocalResponseNorm):
-        return before.category in ("conv", "fc") or isinstance(before, Add) or \
-            (isinstance(before, BatchNorm) and producer.name in fused)
-    if "shuffle" in fuse and isinstance(op, ChannelShuffle):
-        return isinstance(before, Concat)
-    if "shuffle" in fuse and isinstance(op, Split):
-        return isinstance(before, ChannelShuffle) and producer.name in fused
-    return False
+    if role not in producer.op.absorbs:
+        return False
+    return not producer.op.fusion_role or producer.name in fused

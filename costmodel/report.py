@@ -37,18 +37,10 @@ def shape_of(shapes: tuple, batch: Any = 1) -> Any:
 
 
 def op_class(layer: LayerCost) -> str:
-    """The op kinds of MobileNet v1's Table 2: ``conv 1x1``, ``depthwise 3x3``, ``conv 3x3`` (full), ``fc``,
-    then ``pool``, ``element-wise`` and ``data movement`` for what the paper leaves out."""
-    op = layer.op
-    if op.category == "conv":
-        kh, kw = op.kernel
-        c_in = layer.node.input_shapes[0][0]
-        prefix = {"conv_transpose": "transposed conv", "deform_conv": "deformable conv"}.get(op.kind, "conv")
-        if prefix == "conv" and op.groups == c_in and op.groups != 1:
-            return f"depthwise {kh}x{kw}"
-        return f"{prefix} {kh}x{kw}"
-    return {"fc": "fc", "pool": "pool", "elementwise": "element-wise", "movement": "data movement"}.get(
-        op.category, op.category)
+    """The layer's row in op tables, as its op states it (:meth:`~costmodel.ops.base.Op.table_class`):
+    MobileNet v1's Table 2 kinds ``conv 1x1``, ``depthwise 3x3``, ``conv 3x3`` (full), ``fc``, then ``pool``,
+    ``element-wise`` and ``data movement`` for what the paper leaves out."""
+    return layer.op.table_class(layer.node.input_shapes)
 
 
 def _hyper(layer: LayerCost) -> dict[str, Any]:
@@ -87,13 +79,13 @@ def by_op(analysis: Analysis) -> Table:
     for layer in analysis.layers:
         key = op_class(layer)
         cost, count, _ = groups.get(key, (Cost(), 0, False))
-        groups[key] = (cost + layer.cost, count + 1, layer.op.category in ("conv", "fc"))
+        groups[key] = (cost + layer.cost, count + 1, layer.op.counted_in_paper)
     rows = [({"op": key, "nodes": count, **cost.as_dict()}, counted) for key, (cost, count, counted) in groups.items()]
     if all(isinstance(row["flops"], int) for row, _ in rows):
         rows.sort(key=lambda pair: -pair[0]["flops"])
     base, shown = None, ()
     if analysis.convention == "paper":
-        counted = sum((l.cost for l in analysis.layers if l.op.category in ("conv", "fc")), Cost())
+        counted = sum((l.cost for l in analysis.layers if l.op.counted_in_paper), Cost())
         base = Cost(counted.flops, counted.params, analysis.totals.mac, analysis.totals.activations)
         shown = tuple(flag for _, flag in rows)
     note = ("flops % and params % are shares of the convolutions and fully connected layers, as MobileNet v1's "

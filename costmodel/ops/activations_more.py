@@ -13,44 +13,44 @@ never folded.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from ..dims import fmt, surely_different
-from .base import Op, numel
-from .elementwise import _Activation
+from .base import Op, Size, numel
+from .elementwise import Activation
+from .registry import op_kind
 from .tensor import axis_of
 
 
+@op_kind("gelu")
 @dataclass(frozen=True)
-class GELU(_Activation):
+class GELU(Activation):
     """``x * Phi(x)``, ``Phi`` the Gaussian CDF (exact, with erf, or its tanh approximation); ``all``: 2 per
     element."""
 
-    kind = "gelu"
     per_element = 2
 
 
+@op_kind("tanh")
 @dataclass(frozen=True)
-class Tanh(_Activation):
+class Tanh(Activation):
     """``tanh(x)``; ``all``: 1 per element."""
 
-    kind = "tanh"
 
 
+@op_kind("erf")
 @dataclass(frozen=True)
-class Erf(_Activation):
+class Erf(Activation):
     """The error function ``erf(x)``; ``all``: 1 per element."""
 
-    kind = "erf"
 
 
+@op_kind("prelu")
 @dataclass(frozen=True)
-class PReLU(_Activation):
+class PReLU(Activation):
     """``x if x > 0 else a_c * x`` with a learned slope per channel (``channels``, the input's channels) or
     one shared slope (``channels`` = 1). params: ``channels``; ``all``: 1 per element."""
 
-    channels: Any = 1
-    kind = "prelu"
+    channels: Size = 1
 
     def __post_init__(self):
         self._normalise("channels", self.channels)
@@ -65,13 +65,13 @@ class PReLU(_Activation):
         return self.channels
 
 
+@op_kind("clip")
 @dataclass(frozen=True)
-class Clip(_Activation):
+class Clip(Activation):
     """``min(max(x, min), max)``; ``all``: 1 per element. (A clip to [0, 6] is a ReLU6.)"""
 
     min: float = float("-inf")
     max: float = float("inf")
-    kind = "clip"
 
     def __post_init__(self):
         for name in ("min", "max"):
@@ -82,14 +82,14 @@ class Clip(_Activation):
             raise self.fail("min", f"must be at most max, got min {self.min} and max {self.max}")
 
 
+@op_kind("softmax")
 @dataclass(frozen=True)
 class Softmax(Op):
     """``exp(x) / sum(exp(x))`` along ``axis`` (default the last). ``all``: 3 per element (the
     exponential, the sum, the division). Not an activation the ``activation`` fusion folds."""
 
-    axis: Any = -1
+    axis: int = -1
 
-    kind = "softmax"
     category = "elementwise"
 
     def __post_init__(self):

@@ -9,30 +9,31 @@ broadcast as Add and Mul do (same rank, a 1 stretches); LayerScale and BiasAdd h
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from ..dims import fmt, surely_different
-from .base import Op, numel
+from .base import Op, Sizes, numel
 from .elementwise import Add
+from .registry import op_kind
 from .tensor import sizes
 
 
+@op_kind("sub")
 @dataclass(frozen=True)
 class Sub(Add):
     """Element-wise difference ``a - b`` of two tensors, broadcasting a 1. ``all``: 1 per output element."""
 
-    kind = "sub"
     max_inputs = 2
 
 
+@op_kind("div")
 @dataclass(frozen=True)
 class Div(Add):
     """Element-wise quotient ``a / b`` of two tensors, broadcasting a 1. ``all``: 1 per output element."""
 
-    kind = "div"
     max_inputs = 2
 
 
+@op_kind("layer_scale")
 @dataclass(frozen=True)
 class LayerScale(Op):
     """``x * gamma`` with a learned ``gamma`` of ``shape`` broadcast over ``x`` (CaiT's and ConvNeXt's
@@ -44,9 +45,8 @@ class LayerScale(Op):
     * mac: input + output + params
     """
 
-    shape: Any
+    shape: Sizes
 
-    kind = "layer_scale"
     category = "elementwise"
 
     def __post_init__(self):
@@ -75,6 +75,7 @@ class LayerScale(Op):
         return numel(outputs[0])
 
 
+@op_kind("bias_add")
 @dataclass(frozen=True)
 class BiasAdd(LayerScale):
     """``x + beta`` with a learned ``beta`` of ``shape`` broadcast over ``x`` (an ONNX Add of a constant).
@@ -83,4 +84,3 @@ class BiasAdd(LayerScale):
     * mac: input + output + params
     """
 
-    kind = "bias_add"

@@ -9,19 +9,53 @@ scales by the batch. Cost rules:
   (convolutions and fully connected layers) and none for the others.
 * ``elements_read`` / ``elements_written``: feature-map elements moved, for ``mac`` (ShuffleNet V2's memory
   access cost: inputs, outputs and parameters each counted once).
-* ``receptive_field(field, inputs)``: how the op maps the receptive field and effective stride of its input.
+* ``receptive_field(field, inputs)``: how the op maps the :class:`ReceptiveField` of its input.
+
+What the rest of the library needs to know about an op, the op states (class attributes and methods):
+
+* ``kind``: its name in spec files and JSON, given by ``@op_kind`` (:mod:`costmodel.ops.registry`).
+* ``category``: its family, one of :data:`CATEGORIES` (``elementwise`` is the element-wise ops: BatchNorm,
+  activations, Add, Mul, LocalResponseNorm); ``analysis.group_by("category")`` groups by it.
+* ``table_class(inputs)``: its row in op tables (MobileNet v1's Table 2): the category's label
+  (:data:`CATEGORIES`), convolutions with their kernel (``conv 1x1``, ``depthwise 3x3``, ``conv 3x3``).
+* ``fusion_role``: what it is to the fusion switches, one of :data:`FUSION_ROLES` or ``""``; ``absorbs``: the
+  roles of the ops that may fold into it when they read it (a convolution absorbs a ``normalisation`` and an
+  ``activation``).
+* ``hyper_parameter_kinds``: each field's kind read from its annotation (``flag``, ``text``, ``number``,
+  ``size``), filled in by ``@op_kind``; fields are annotated with the types below.
 """
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any, ClassVar, NamedTuple
+from types import MappingProxyType
+from typing import Any, ClassVar, Mapping, NamedTuple, Protocol, Union
 
 from ..dims import Dim, Shape, as_dim, ceil_div, fmt, known, larger, pair, product, smaller, surely_below
 from ..errors import OpError
 
 
-class Field(NamedTuple):
+class Expression(Protocol):
+    """A sympy expression standing for a whole number (typed by what it has, so that ops never import sympy)."""
+
+    @property
+    def free_symbols(self) -> set: ...
+
+
+# the types of op fields (hyper-parameters); the spec builder reads them through ``hyper_parameter_kinds``
+Size = Union[int, Expression]  # a whole number or a symbol: out_channels, groups
+SizePair = Union[Size, tuple[Size, Size]]  # one size for both axes or (height, width), stored as the pair
+Sizes = tuple[Size, ...]  # a list of sizes: Split's sizes, Reshape's shape
+Ints = tuple[int, ...]  # a list of whole numbers, negative ones counting from the end: axes, a permutation
+
+# category (family) -> its class in op tables
+CATEGORIES = {"conv": "conv", "fc": "fc", "pool": "pool", "elementwise": "element-wise", "movement": "data movement",
+              "matmul": "matmul"}
+# what an op can be to the fusion switches of costmodel.analysis
+FUSION_ROLES = ("activation", "normalisation", "channel shuffle", "channel split")
+
+
+class ReceptiveField(NamedTuple):
     """Receptive field (rows, cols) of one output element on the graph input, and effective stride."""
 
     size_h: Any
@@ -30,18 +64,18 @@ class Field(NamedTuple):
     stride_w: Any
 
     @classmethod
-    def unit(cls) -> "Field":
+    def unit(cls) -> "ReceptiveField":
         return cls(1, 1, 1, 1)
 
-    def window(self, kernel: tuple, stride: tuple, dilation: tuple = (1, 1)) -> "Field":
+    def window(self, kernel: tuple, stride: tuple, dilation: tuple = (1, 1)) -> "ReceptiveField":
         """The field after a sliding window: ``rf + (d(k-1)) * jump``, ``jump * s``."""
         (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
-        return Field(self.size_h + dh * (kh - 1) * self.stride_h, self.size_w + dw * (kw - 1) * self.stride_w,
-                     self.stride_h * sh, self.stride_w * sw)
+        return ReceptiveField(self.size_h + dh * (kh - 1) * self.stride_h,
+                              self.size_w + dw * (kw - 1) * self.stride_w, self.stride_h * sh, self.stride_w * sw)
 
-    def merge(self, other: "Field") -> "Field":
+    def merge(self, other: "ReceptiveField") -> "ReceptiveField":
         """Where branches join, an output sees the union: the larger field, the coarser stride."""
-        return Field(*(larger(a, b) for a, b in zip(self, other)))
+        return ReceptiveField(*(larger(a, b) for a, b in zip(self, other)))
 
 
 def numel(shape: Shape) -> Dim:
@@ -54,8 +88,11 @@ class Op:
     """Base of every op. Subclasses are frozen dataclasses; see the module docstring for the rules."""
 
     kind: ClassVar[str] = "op"
-    category: ClassVar[str] = "other"  # conv, fc, pool, elementwise, movement
+    category: ClassVar[str] = "other"  # one of CATEGORIES for a registered op
     counted_in_paper: ClassVar[bool] = False
+    fusion_role: ClassVar[str] = ""  # one of FUSION_ROLES, or "" for an op that never folds away
+    absorbs: ClassVar[frozenset[str]] = frozenset()  # roles of the ops that may fold into this one
+    hyper_parameter_kinds: ClassVar[Mapping[str, str]] = MappingProxyType({})  # set by @op_kind
     min_inputs: ClassVar[int] = 1
     max_inputs: ClassVar[int | None] = 1
     multiple_outputs: ClassVar[bool] = False
@@ -113,8 +150,12 @@ class Op:
     def elements_written(self, inputs: tuple[Shape, ...], outputs: tuple[Shape, ...]) -> Dim:
         return sum((numel(s) for s in outputs), 0)
 
-    def receptive_field(self, field: Field, inputs: tuple[Shape, ...]) -> Field:
+    def receptive_field(self, field: ReceptiveField, inputs: tuple[Shape, ...]) -> ReceptiveField:
         return field
+
+    def table_class(self, inputs: tuple[Shape, ...]) -> str:
+        """The op's row in op tables: its category's label (convolutions add their kernel)."""
+        return CATEGORIES.get(self.category, self.category)
 
     def attributes(self) -> dict[str, Any]:
         """Hyper-parameters as a plain dict (for tables and JSON)."""

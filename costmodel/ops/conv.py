@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..dims import Dim, ceil_div, exact_ratio, fmt, quotient, surely_not_multiple
-from .base import Field, Op, numel, sliding_output
+from .base import Op, ReceptiveField, Size, SizePair, numel, sliding_output
+from .registry import op_kind
 
 
 def check_groups(op: Op, c_in: Dim) -> None:
@@ -22,6 +23,12 @@ def check_groups(op: Op, c_in: Dim) -> None:
                                 f"{fmt(op.out_channels)}")
 
 
+def with_kernel(name: str, kernel: tuple) -> str:
+    """A convolution's row in op tables: ``conv 3x3``."""
+    return f"{name} {kernel[0]}x{kernel[1]}"
+
+
+@op_kind("conv")
 @dataclass(frozen=True)
 class Conv2d(Op):
     """2-D convolution on ``[C, H, W]``; in_channels come from the input.
@@ -32,17 +39,17 @@ class Conv2d(Op):
     * mac: input + output + params
     """
 
-    out_channels: Any
-    kernel: Any = 1
-    stride: Any = 1
-    padding: Any = 0
-    dilation: Any = 1
-    groups: Any = 1
+    out_channels: Size
+    kernel: SizePair = 1
+    stride: SizePair = 1
+    padding: SizePair = 0
+    dilation: SizePair = 1
+    groups: Size = 1
     bias: bool = False
 
-    kind = "conv"
     category = "conv"
     counted_in_paper = True
+    absorbs = frozenset({"normalisation", "activation"})  # BatchNorm folds into the weights, ReLU runs after
 
     def __post_init__(self):
         self._normalise("out_channels", self.out_channels)
@@ -72,10 +79,17 @@ class Conv2d(Op):
         _, h_out, w_out = outputs[0]
         return self.weights(inputs[0][0]) * h_out * w_out
 
-    def receptive_field(self, field: Field, inputs) -> Field:
+    def receptive_field(self, field: ReceptiveField, inputs) -> ReceptiveField:
         return field.window(self.kernel, self.stride, self.dilation)
 
+    def table_class(self, inputs) -> str:
+        """``depthwise KxK`` when each group is one input channel (``groups == c_in``, more than one), else
+        ``conv KxK``: ``conv 1x1`` pointwise, ``conv 3x3`` a full (or grouped) 3x3 convolution."""
+        depthwise = self.groups == inputs[0][0] and self.groups != 1
+        return with_kernel("depthwise" if depthwise else "conv", self.kernel)
 
+
+@op_kind("conv_transpose")
 @dataclass(frozen=True)
 class ConvTranspose2d(Op):
     """Transposed convolution ("deconvolution"), as PyTorch's ConvTranspose2d.
@@ -87,18 +101,18 @@ class ConvTranspose2d(Op):
     * mac: input + output + params
     """
 
-    out_channels: Any
-    kernel: Any = 1
-    stride: Any = 1
-    padding: Any = 0
-    output_padding: Any = 0
-    dilation: Any = 1
-    groups: Any = 1
+    out_channels: Size
+    kernel: SizePair = 1
+    stride: SizePair = 1
+    padding: SizePair = 0
+    output_padding: SizePair = 0
+    dilation: SizePair = 1
+    groups: Size = 1
     bias: bool = False
 
-    kind = "conv_transpose"
     category = "conv"
     counted_in_paper = True
+    absorbs = frozenset({"normalisation", "activation"})
 
     def __post_init__(self):
         self._normalise("out_channels", self.out_channels)
@@ -140,13 +154,19 @@ class ConvTranspose2d(Op):
         _, h, w = inputs[0]
         return self.weights(inputs[0][0]) * h * w
 
-    def receptive_field(self, field: Field, inputs) -> Field:
+    def receptive_field(self, field: ReceptiveField, inputs) -> ReceptiveField:
         spans = [self.dilation[a] * (self.kernel[a] - 1) + 1 for a in (0, 1)]
         taps = [ceil_div(spans[a], self.stride[a]) for a in (0, 1)]  # inputs that reach one output
-        return Field(field.size_h + (taps[0] - 1) * field.stride_h, field.size_w + (taps[1] - 1) * field.stride_w,
-                     exact_ratio(field.stride_h, self.stride[0]), exact_ratio(field.stride_w, self.stride[1]))
+        return ReceptiveField(field.size_h + (taps[0] - 1) * field.stride_h,
+                              field.size_w + (taps[1] - 1) * field.stride_w,
+                              exact_ratio(field.stride_h, self.stride[0]),
+                              exact_ratio(field.stride_w, self.stride[1]))
+
+    def table_class(self, inputs) -> str:
+        return with_kernel("transposed conv", self.kernel)
 
 
+@op_kind("deform_conv")
 @dataclass(frozen=True)
 class DeformableConv2d(Conv2d):
     """Deformable convolution (DCN v1): an offset-predicting conv, bilinear sampling, then the conv.
@@ -161,9 +181,7 @@ class DeformableConv2d(Conv2d):
     * receptive field: the nominal sampling grid (learned offsets can reach further)
     """
 
-    offset_groups: Any = 1
-
-    kind = "deform_conv"
+    offset_groups: Size = 1
 
     def __post_init__(self):
         super().__post_init__()
@@ -204,6 +222,9 @@ class DeformableConv2d(Conv2d):
 
     def elements_written(self, inputs, outputs):
         return numel(outputs[0]) + self._offset_elements(outputs)
+
+    def table_class(self, inputs) -> str:
+        return with_kernel("deformable conv", self.kernel)
 
 
 def depthwise(channels: Dim, kernel: Any = 3, stride: Any = 1, padding: Any = None, multiplier: int = 1,

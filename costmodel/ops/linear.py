@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
 from ..dims import fmt, product
-from .base import Field, Op
+from .base import Op, ReceptiveField, Size
+from .registry import op_kind
 
 
+@op_kind("linear")
 @dataclass(frozen=True)
 class Linear(Op):
     """Fully connected layer on its input's last axis, ``[.., in] -> [.., out]`` (``torch.nn.Linear``).
@@ -21,13 +21,13 @@ class Linear(Op):
     * mac: input + output + params
     """
 
-    out_features: Any
+    out_features: Size
     bias: bool = True
     any_rank: bool = False
 
-    kind = "linear"
     category = "fc"
     counted_in_paper = True
+    absorbs = frozenset({"activation"})  # FC-ReLU
 
     def __post_init__(self):
         self._normalise("out_features", self.out_features)
@@ -45,5 +45,5 @@ class Linear(Op):
     def multiply_adds(self, inputs, outputs):
         return product(inputs[0][:-1]) * inputs[0][-1] * self.out_features
 
-    def receptive_field(self, field: Field, inputs) -> Field:
+    def receptive_field(self, field: ReceptiveField, inputs) -> ReceptiveField:
         return field

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from ..dims import fmt, product, surely_different
 from .base import Op
+from .registry import op_kind
 
 
 def broadcast_batch(op: Op, left: tuple, right: tuple) -> tuple:
@@ -26,6 +27,7 @@ def broadcast_batch(op: Op, left: tuple, right: tuple) -> tuple:
     return tuple(result)
 
 
+@op_kind("matmul")
 @dataclass(frozen=True)
 class MatMul(Op):
     """``[.., M, K] x [.., K, N] -> [.., M, N]`` (ONNX MatMul, ``torch.matmul``), batch axes broadcast.
@@ -39,7 +41,6 @@ class MatMul(Op):
     * mac: both inputs + output
     """
 
-    kind = "matmul"
     category = "matmul"
     counted_in_paper = True
     min_inputs = 2

@@ -9,22 +9,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import Literal
 
 from ..dims import as_dim, exact_ratio, fmt, quotient, surely_below, surely_different, surely_not_multiple
-from .base import Field, Op, numel
+from .base import Op, ReceptiveField, Size, SizePair, Sizes, numel
+from .registry import op_kind
 from .tensor import axis_of as _axis_of
 
 
+@op_kind("concat")
 @dataclass(frozen=True)
 class Concat(Op):
     """Concatenate two or more tensors along ``axis`` (default 0: the channels of ``[C_i, H, W]``); the
     inputs agree in every other axis. ``axis`` counts per-sample axes, a negative one from the end."""
 
-    axis: Any = 0
+    axis: int = 0
 
-    kind = "concat"
     category = "movement"
+    absorbs = frozenset({"channel shuffle"})  # concat + shuffle + split move data once (ShuffleNet V2)
     min_inputs = 2
     max_inputs = None
 
@@ -45,21 +47,22 @@ class Concat(Op):
         total = sum((s[axis] for s in inputs), 0)
         return (first[:axis] + (total,) + first[axis + 1:],)
 
-    def receptive_field(self, field: Field, inputs) -> Field:
+    def receptive_field(self, field: ReceptiveField, inputs) -> ReceptiveField:
         return field
 
 
+@op_kind("split")
 @dataclass(frozen=True)
 class Split(Op):
     """Split ``[C, H, W]`` along channels, into ``sections`` equal parts or parts of the given ``sizes``;
     with another ``axis``, a tensor of any rank along that axis (a negative one counts from the end)."""
 
-    sections: Any = 2
-    sizes: Any = None
-    axis: Any = 0
+    sections: int = 2
+    sizes: Sizes | None = None
+    axis: int = 0
 
-    kind = "split"
     category = "movement"
+    fusion_role = "channel split"
     multiple_outputs = True
 
     def __post_init__(self):
@@ -103,6 +106,7 @@ class Split(Op):
         return tuple(shape[:axis] + (part,) + shape[axis + 1:] for part in parts)
 
 
+@op_kind("channel_shuffle")
 @dataclass(frozen=True)
 class ChannelShuffle(Op):
     """ShuffleNet's channel shuffle: view channels as ``(groups, n)``, transpose to ``(n, groups)``, flatten.
@@ -110,10 +114,11 @@ class ChannelShuffle(Op):
     Output channel ``j`` takes input channel :meth:`permutation` ``[j]``.
     """
 
-    groups: Any = 2
+    groups: Size = 2
 
-    kind = "channel_shuffle"
     category = "movement"
+    fusion_role = "channel shuffle"
+    absorbs = frozenset({"channel split"})
 
     def __post_init__(self):
         self._normalise("groups", self.groups)
@@ -135,11 +140,11 @@ class ChannelShuffle(Op):
         return [g * per_group + n for n in range(per_group) for g in range(self.groups)]
 
 
+@op_kind("flatten")
 @dataclass(frozen=True)
 class Flatten(Op):
     """``[C, H, W] -> [C*H*W]``; a view of a contiguous tensor: no mac."""
 
-    kind = "flatten"
     category = "movement"
 
     def output_shapes(self, inputs):
@@ -151,27 +156,14 @@ class Flatten(Op):
     def elements_written(self, inputs, outputs):
         return 0
 
-    def receptive_field(self, field: Field, inputs) -> Field:
+    def receptive_field(self, field: ReceptiveField, inputs) -> ReceptiveField:
         if len(inputs[0]) != 3:
             return field
         _, h, w = inputs[0]
         return field.window((h, w), (h, w))
 
 
-@dataclass(frozen=True)
-class Identity(Op):
-    """Passes its input on unchanged; no cost of any kind."""
-
-    kind = "identity"
-    category = "movement"
-
-    def elements_read(self, inputs, outputs):
-        return 0
-
-    def elements_written(self, inputs, outputs):
-        return 0
-
-
+@op_kind("upsample")
 @dataclass(frozen=True)
 class Upsample(Op):
     """Resizing ``[C, H, W]`` by a ``scale`` (or pair), or to an output ``size`` (height, width), ``mode``
@@ -184,11 +176,10 @@ class Upsample(Op):
     * mac: input + output
     """
 
-    scale: Any = 2
-    mode: str = "nearest"
-    size: Any = None
+    scale: SizePair = 2  # in Python also an exact fraction or a decimal (see above)
+    mode: Literal["nearest", "bilinear"] = "nearest"
+    size: SizePair | None = None
 
-    kind = "upsample"
     category = "movement"
 
     def __post_init__(self):
@@ -228,15 +219,15 @@ class Upsample(Op):
     def multiply_adds(self, inputs, outputs):
         return 4 * numel(outputs[0]) if self.mode == "bilinear" else 0
 
-    def receptive_field(self, field: Field, inputs) -> Field:
+    def receptive_field(self, field: ReceptiveField, inputs) -> ReceptiveField:
         grow = 1 if self.mode == "bilinear" else 0  # bilinear reads the next input pixel too
         _, h, w = inputs[0]
         if self.size is not None:
             factors = (exact_ratio(self.size[0], h), exact_ratio(self.size[1], w))
         else:
             factors = self.scale
-        return Field(field.size_h + grow * field.stride_h, field.size_w + grow * field.stride_w,
-                     exact_ratio(field.stride_h, factors[0]), exact_ratio(field.stride_w, factors[1]))
+        return ReceptiveField(field.size_h + grow * field.stride_h, field.size_w + grow * field.stride_w,
+                              exact_ratio(field.stride_h, factors[0]), exact_ratio(field.stride_w, factors[1]))
 
 
 def _ratio(value) -> Fraction | None:
@@ -255,14 +246,14 @@ def _scaled(size, scale):
     return size * scale
 
 
+@op_kind("shift")
 @dataclass(frozen=True)
 class Shift(Op):
     """The zero-flop, zero-parameter shift (Wu et al., 2018): each channel group moved by one of the
     ``kh*kw`` offsets of a kernel. Reads input, writes output; shape unchanged."""
 
-    kernel: Any = 3
+    kernel: SizePair = 3
 
-    kind = "shift"
     category = "movement"
 
     def __post_init__(self):
@@ -272,7 +263,19 @@ class Shift(Op):
         self.expect_rank(inputs[0], 3)
         return (inputs[0],)
 
-    def receptive_field(self, field: Field, inputs) -> Field:
+    def receptive_field(self, field: ReceptiveField, inputs) -> ReceptiveField:
         return field.window(self.kernel, (1, 1))
 
 
+@op_kind("identity")
+@dataclass(frozen=True)
+class Identity(Op):
+    """Passes its input on unchanged; no cost of any kind."""
+
+    category = "movement"
+
+    def elements_read(self, inputs, outputs):
+        return 0
+
+    def elements_written(self, inputs, outputs):
+        return 0

@@ -10,10 +10,10 @@ BatchNorm's 2): 5 per element with the defaults. mac: input + output + params.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from ..dims import fmt, product, surely_not_multiple
-from .base import Op, numel
+from .base import Op, Size, numel
+from .registry import op_kind
 
 STATISTICS = 2  # a sum for the mean, a sum of squares for the variance
 NORMALISE = 1  # (x - mean) * 1/std
@@ -31,6 +31,7 @@ class _Normalization(Op):
         return (STATISTICS + NORMALISE + self.affine_terms()) * numel(outputs[0])
 
 
+@op_kind("layer_norm")
 @dataclass(frozen=True)
 class LayerNorm(_Normalization):
     """Normalise over the last ``normalized_dims`` axes (``torch.nn.LayerNorm``, ONNX LayerNormalization
@@ -44,11 +45,10 @@ class LayerNorm(_Normalization):
     * mac: input + output + params
     """
 
-    normalized_dims: Any = 1
+    normalized_dims: int = 1
     affine: bool = True
     bias: bool = True
 
-    kind = "layer_norm"
 
     def __post_init__(self):
         self._normalise("normalized_dims", self.normalized_dims)
@@ -70,6 +70,7 @@ class LayerNorm(_Normalization):
         return self.affine_terms() * product(inputs[0][-self.normalized_dims:])
 
 
+@op_kind("instance_norm")
 @dataclass(frozen=True)
 class InstanceNorm(_Normalization):
     """Normalise each channel of ``[C, ...]`` over its own spatial axes (``torch.nn.InstanceNorm2d``,
@@ -83,7 +84,6 @@ class InstanceNorm(_Normalization):
 
     affine: bool = True
 
-    kind = "instance_norm"
 
     def __post_init__(self):
         self._flag("affine")
@@ -98,6 +98,7 @@ class InstanceNorm(_Normalization):
         return 2 * inputs[0][0] if self.affine else 0
 
 
+@op_kind("group_norm")
 @dataclass(frozen=True)
 class GroupNorm(_Normalization):
     """Normalise ``groups`` groups of channels of ``[C, ...]`` each over its channels and spatial axes
@@ -109,10 +110,9 @@ class GroupNorm(_Normalization):
     * mac: input + output + params
     """
 
-    groups: Any = 1
+    groups: Size = 1
     affine: bool = True
 
-    kind = "group_norm"
 
     def __post_init__(self):
         self._normalise("groups", self.groups)

@@ -6,17 +6,16 @@ per output element (comparisons or additions), global pooling one per input elem
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
 from ..dims import exact_ratio, fmt
-from .base import Field, Op, numel, sliding_output
+from .base import Op, ReceptiveField, SizePair, numel, sliding_output
+from .registry import op_kind
 
 
 @dataclass(frozen=True)
 class _WindowPool(Op):
-    kernel: Any = 2
-    stride: Any = None
-    padding: Any = 0
+    kernel: SizePair = 2
+    stride: SizePair | None = None
+    padding: SizePair = 0
     ceil_mode: bool = False
 
     category = "pool"
@@ -43,29 +42,27 @@ class _WindowPool(Op):
     def multiply_adds(self, inputs, outputs):
         return self.kernel[0] * self.kernel[1] * numel(outputs[0])
 
-    def receptive_field(self, field: Field, inputs) -> Field:
+    def receptive_field(self, field: ReceptiveField, inputs) -> ReceptiveField:
         return field.window(self.kernel, self.stride)
 
 
+@op_kind("max_pool")
 @dataclass(frozen=True)
 class MaxPool2d(_WindowPool):
     """Max pooling; stride defaults to the kernel. ``all``: ``kh*kw`` per output element."""
 
-    kind = "max_pool"
 
-
+@op_kind("avg_pool")
 @dataclass(frozen=True)
 class AvgPool2d(_WindowPool):
     """Average pooling; stride defaults to the kernel. ``all``: ``kh*kw`` per output element."""
 
-    kind = "avg_pool"
 
-
+@op_kind("global_avg_pool")
 @dataclass(frozen=True)
 class GlobalAvgPool(Op):
     """Mean over H and W: ``[C, H, W] -> [C, 1, 1]``. ``all``: one addition per input element."""
 
-    kind = "global_avg_pool"
     category = "pool"
 
     def output_shapes(self, inputs):
@@ -75,11 +72,12 @@ class GlobalAvgPool(Op):
     def multiply_adds(self, inputs, outputs):
         return numel(inputs[0])
 
-    def receptive_field(self, field: Field, inputs) -> Field:
+    def receptive_field(self, field: ReceptiveField, inputs) -> ReceptiveField:
         _, h, w = inputs[0]
         return field.window((h, w), (h, w))
 
 
+@op_kind("max_unpool")
 @dataclass(frozen=True)
 class MaxUnpool2d(Op):
     """Inverse of max pooling: ``(H - 1)*s - 2p + k``; scatters each value to its recorded position.
@@ -88,11 +86,10 @@ class MaxUnpool2d(Op):
     input element) and writes the whole output.
     """
 
-    kernel: Any = 2
-    stride: Any = None
-    padding: Any = 0
+    kernel: SizePair = 2
+    stride: SizePair | None = None
+    padding: SizePair = 0
 
-    kind = "max_unpool"
     category = "pool"
 
     def __post_init__(self):
@@ -112,6 +109,6 @@ class MaxUnpool2d(Op):
     def elements_read(self, inputs, outputs):
         return 2 * numel(inputs[0])
 
-    def receptive_field(self, field: Field, inputs) -> Field:
+    def receptive_field(self, field: ReceptiveField, inputs) -> ReceptiveField:
         return field._replace(stride_h=exact_ratio(field.stride_h, self.stride[0]),
                               stride_w=exact_ratio(field.stride_w, self.stride[1]))

@@ -7,22 +7,23 @@ addition) per input element. mac: input + output. A mean over H and W of ``[C, H
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from ..dims import fmt
-from .base import Op, numel
+from .base import Ints, Op, numel
 from .pool import GlobalAvgPool
+from .registry import op_kind
 from .tensor import axis_of, whole_numbers
 
 
+@op_kind("global_max_pool")
 @dataclass(frozen=True)
 class GlobalMaxPool(GlobalAvgPool):
     """Maximum over H and W: ``[C, H, W] -> [C, 1, 1]``. ``all``: one comparison per input element (the
     shape, cost and receptive-field rules of :class:`~costmodel.ops.pool.GlobalAvgPool`)."""
 
-    kind = "global_max_pool"
 
 
+@op_kind("reduce_mean")
 @dataclass(frozen=True)
 class ReduceMean(Op):
     """Mean over ``axes`` (null: every axis); ``keepdims`` keeps them as size 1, else they are removed.
@@ -31,10 +32,9 @@ class ReduceMean(Op):
     * mac: input + output
     """
 
-    axes: Any = None
+    axes: Ints | None = None
     keepdims: bool = True
 
-    kind = "reduce_mean"
     category = "pool"
 
     def __post_init__(self):

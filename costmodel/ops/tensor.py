@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..dims import as_dim, ceil_div, fmt, known, larger, quotient, smaller, surely_different
-from .base import Op, numel
+from .base import Ints, Op, Sizes, numel
+from .registry import op_kind
 
 
 def axis_of(op: Op, name: str, axis: Any, rank: int) -> int:
@@ -58,6 +59,7 @@ class _View:
         return 0
 
 
+@op_kind("transpose")
 @dataclass(frozen=True)
 class Transpose(Op):
     """Permute the axes: output axis ``i`` is input axis ``perm[i]`` (ONNX Transpose, ``torch.permute``).
@@ -66,9 +68,8 @@ class Transpose(Op):
     * params 0, multiply-adds 0; mac: input + output (every element is moved)
     """
 
-    perm: Any
+    perm: Ints
 
-    kind = "transpose"
     category = "movement"
 
     def __post_init__(self):
@@ -82,6 +83,7 @@ class Transpose(Op):
         return (tuple(shape[axis] for axis in self.perm),)
 
 
+@op_kind("reshape")
 @dataclass(frozen=True)
 class Reshape(_View, Op):
     """View the input with another per-sample ``shape``; one entry may be ``-1``, inferred from the rest.
@@ -90,9 +92,8 @@ class Reshape(_View, Op):
     * params 0, multiply-adds 0; mac 0 (a view)
     """
 
-    shape: Any
+    shape: Sizes
 
-    kind = "reshape"
     category = "movement"
 
     def __post_init__(self):
@@ -123,6 +124,7 @@ class Reshape(_View, Op):
         return (self.shape,)
 
 
+@op_kind("squeeze")
 @dataclass(frozen=True)
 class Squeeze(_View, Op):
     """Remove axes of size 1: those in ``axes``, or every axis of size 1 when ``axes`` is null.
@@ -130,9 +132,8 @@ class Squeeze(_View, Op):
     * params 0, multiply-adds 0; mac 0 (a view)
     """
 
-    axes: Any = None
+    axes: Ints | None = None
 
-    kind = "squeeze"
     category = "movement"
 
     def __post_init__(self):
@@ -154,6 +155,7 @@ class Squeeze(_View, Op):
         return (kept,)
 
 
+@op_kind("unsqueeze")
 @dataclass(frozen=True)
 class Unsqueeze(_View, Op):
     """Insert axes of size 1 at the positions ``axes`` of the output (ONNX Unsqueeze).
@@ -162,9 +164,8 @@ class Unsqueeze(_View, Op):
     * params 0, multiply-adds 0; mac 0 (a view)
     """
 
-    axes: Any
+    axes: Ints
 
-    kind = "unsqueeze"
     category = "movement"
 
     def __post_init__(self):
@@ -184,6 +185,7 @@ class Unsqueeze(_View, Op):
 PAD_MODES = ("constant", "reflect", "edge", "wrap")
 
 
+@op_kind("pad")
 @dataclass(frozen=True)
 class Pad(Op):
     """Pad every axis: ``pads`` is ``[begin_0, begin_1, ..., end_0, end_1, ...]`` as in ONNX Pad (a
@@ -193,10 +195,9 @@ class Pad(Op):
     * params 0, multiply-adds 0; mac: input + output (data movement)
     """
 
-    pads: Any
+    pads: Sizes
     mode: str = "constant"
 
-    kind = "pad"
     category = "movement"
 
     def __post_init__(self):
@@ -219,6 +220,7 @@ class Pad(Op):
         return (tuple(size + begin + end for size, begin, end in zip(shape, begins, ends)),)
 
 
+@op_kind("slice")
 @dataclass(frozen=True)
 class Slice(Op):
     """Elements ``start:stop:step`` of one ``axis``, as Python and ONNX Slice read them: a negative
@@ -229,12 +231,11 @@ class Slice(Op):
       of one tensor cost what a channel split does)
     """
 
-    axis: Any = 0
-    start: Any = 0
-    stop: Any = None
-    step: Any = 1
+    axis: int = 0
+    start: int = 0
+    stop: int | None = None
+    step: int = 1
 
-    kind = "slice"
     category = "movement"
 
     def __post_init__(self):

@@ -12,7 +12,6 @@ the node's name; output sizes and the number of layers are held to the limits.
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Any
@@ -172,7 +171,8 @@ class _Builder:
         arguments = {}
         for field in dataclasses.fields(entry.op_class):
             if field.name in entry.settings:
-                arguments[field.name] = setting(field, entry.settings[field.name][1], names, field.name)
+                kind = entry.op_class.hyper_parameter_kinds[field.name]
+                arguments[field.name] = setting(field, kind, entry.settings[field.name][1], names, field.name)
         sections = arguments.get("sections")
         if getattr(entry.op_class, "multiple_outputs", False) and isinstance(sections, int) and sections > MAX_OUTPUTS:
             raise at(entry.settings["sections"][1], f"node {quote(full)} ({op_name}): sections = {sections} would "
@@ -283,12 +283,12 @@ class _Builder:
 
 
 
-def setting(field: dataclasses.Field, node: Value, names: LayerNames, what: str) -> Any:
-    """A hyper-parameter's value for the op, by the field's annotation and default: ``bool`` takes true/false
-    (or an expression worth 1 or 0), ``str`` takes text as written, a float default (``negative_slope``)
-    takes any number; every other field is a size: a whole number, an expression, a list of them, or null."""
-    annotation = str(field.type)
-    if re.search(r"\bbool\b", annotation):
+def setting(field: dataclasses.Field, kind: str, node: Value, names: LayerNames, what: str) -> Any:
+    """A hyper-parameter's value for the op, by the kind its type annotation gives it
+    (``Op.hyper_parameter_kinds``): a ``flag`` (bool) takes true/false (or an expression worth 1 or 0), a
+    ``text`` (str) takes text as written, a ``number`` (float, such as ``negative_slope``) takes any number; a
+    ``size`` is a whole number, an expression, a list of them, or null where the field's default is null."""
+    if kind == "flag":
         if isinstance(node, Scalar) and isinstance(node.value, bool):
             return node.value
         if not isinstance(node, Scalar) or not _is_expression(node):
@@ -297,11 +297,11 @@ def setting(field: dataclasses.Field, node: Value, names: LayerNames, what: str)
         if value not in (0, 1):
             raise at(node, f"{what} must be true or false (1 or 0), but {quote(node.text)} = {value}")
         return bool(value)
-    if re.search(r"\bstr\b", annotation):
+    if kind == "text":
         if not (isinstance(node, Scalar) and isinstance(node.value, str)):
             raise at(node, f"{what} must be text, got {node.describe()}")
         return node.value
-    if isinstance(field.default, float):  # a real-valued setting such as negative_slope
+    if kind == "number":
         value = scalar_value(node, names, what)
         if not is_number(value):
             raise at(node, f"{what} must be a number, got {value}")
