@@ -114,3 +114,73 @@ def test_mod_by_zero_is_one_clear_error(tmp_path):
     path = save(tmp_path, nodes, [tensor("x", [1, 4])], [tensor("y", None)], [ints("a", [1, 4]), ints("b", [1, 0])])
     with pytest.raises(ModelError, match=r"'/Mod'.*Mod by zero"):
         onnx_target(path).build()
+
+
+def attention_einsums(tmp_path, windows, heads, tokens, dim):
+    """MaxViT's attention as torchvision exports it: scores = einsum(q, k), out = einsum(scores, v)."""
+    nodes = [
+        helper.make_node("Einsum", ["q", "k"], ["scores"], name="/attn/Einsum",
+                         equation="B G H I D, B G H J D -> B G H I J"),
+        helper.make_node("Softmax", ["scores"], ["p"], name="/attn/Softmax", axis=-1),
+        helper.make_node("Einsum", ["p", "v"], ["y"], name="/attn/Einsum_1",
+                         equation="B G H I J, B G H J D -> B G H I D"),
+    ]
+    shape = [1, windows, heads, tokens, dim]
+    return save(tmp_path, nodes, [tensor("q", shape), tensor("k", shape), tensor("v", shape)],
+                [tensor("y", shape)])
+
+
+def test_einsum_is_the_batched_matmul_it_is(tmp_path):
+    windows, heads, tokens, dim = 4, 2, 7, 5
+    graph = onnx_target(attention_einsums(tmp_path, windows, heads, tokens, dim)).build()
+    assert [(n.op.kind, n.outputs[0]) for n in graph.nodes] == [
+        ("einsum", (windows, heads, tokens, tokens)), ("softmax", (windows, heads, tokens, tokens)),
+        ("einsum", (windows, heads, tokens, dim))]
+    scores, _, out = analyze(graph).layers
+    # Q·Kᵀ: for each of windows*heads matrices, tokens x tokens outputs of dim products each; A·V the same count
+    assert scores.flops == windows * heads * tokens * tokens * dim
+    assert out.flops == windows * heads * tokens * dim * tokens
+    assert scores.params == 0
+    q_elements = windows * heads * tokens * dim
+    assert scores.mac == 2 * q_elements + windows * heads * tokens * tokens   # both inputs + the output
+
+
+def test_einsum_flops_match_matmul_of_the_transposed_operand():
+    from costmodel.ops import Einsum, MatMul
+
+    left, right = (3, 6, 4), (3, 5, 4)                    # [b, i, k] x [b, j, k] -> [b, i, j]
+    einsum = Einsum("bik,bjk->bij")
+    (shape,) = einsum.output_shapes((left, right))
+    assert shape == (3, 6, 5)
+    matmul = MatMul()
+    transposed = (3, 4, 5)
+    assert einsum.multiply_adds((left, right), (shape,)) == matmul.multiply_adds((left, transposed), (shape,))
+
+
+@pytest.mark.parametrize("equation, message", [
+    ("bij,bjk", "must name its output after '->'"),
+    ("b...j,bjk->bik", "letters only"),
+    ("bii,bij->bj", "repeats an index"),
+    ("bij,bjk->bz", "output indices 'z' appear in no operand"),
+    ("bij->bi", "two operands"),
+])
+def test_einsum_equations_we_cannot_cost_are_refused_by_name(equation, message):
+    from costmodel.errors import OpError
+    from costmodel.ops import Einsum
+
+    with pytest.raises(OpError, match=message):
+        Einsum(equation)
+
+
+def test_einsum_whose_size_disagrees_names_the_index(tmp_path):
+    nodes = [helper.make_node("Einsum", ["a", "b"], ["y"], name="/Einsum", equation="bij,bjk->bik")]
+    path = save(tmp_path, nodes, [tensor("a", [1, 3, 4]), tensor("b", [1, 5, 2])], [tensor("y", None)])
+    with pytest.raises(ModelError, match=r"'/Einsum'.*index 'j'.*sizes 4 and 5"):
+        onnx_target(path).build()
+
+
+def test_einsum_that_does_not_lead_with_the_batch_index_is_refused(tmp_path):
+    nodes = [helper.make_node("Einsum", ["a", "b"], ["y"], name="/Einsum", equation="ibj,bjk->bik")]
+    path = save(tmp_path, nodes, [tensor("a", [1, 3, 4]), tensor("b", [1, 4, 2])], [tensor("y", None)])
+    with pytest.raises(ModelError, match=r"'/Einsum'.*start with the same \(batch\) index"):
+        onnx_target(path).build()

@@ -1,8 +1,9 @@
-"""Handlers of the ops added for imported networks: normalisations, Softmax, Tanh, Erf, Gelu, PRelu, Pad."""
+"""Handlers of the ops added for imported networks: normalisations, Softmax, Tanh, Erf, Gelu, PRelu, Pad,
+Einsum."""
 from __future__ import annotations
 
 from ..dims import fmt, surely_different
-from ..ops import GELU, Erf, InstanceNorm, LayerNorm, Pad, PReLU, Softmax, Tanh
+from ..ops import GELU, Einsum, Erf, InstanceNorm, LayerNorm, Pad, PReLU, Softmax, Tanh
 from .importer import NodeContext, Unsupported, handles
 
 
@@ -85,3 +86,23 @@ def check_channels(ctx: NodeContext, index: int, what: str, channels) -> None:
     value = ctx.const(index, what)
     if value is not None and surely_different(value.numel, channels):
         raise Unsupported(f"{what} must have {fmt(channels)} elements, got shape {fmt(tuple(value.shape))}")
+
+
+@handles("Einsum")
+def einsum(ctx: NodeContext) -> None:
+    """Einsum of two activations whose terms all start with the batch index (``"bhid,bhjd->bhij"``) ->
+    Einsum over the per-sample indices: multiply-adds the product of all index sizes."""
+    equation = ctx.attr.string("equation", "")
+    tensors = [ctx.activation(i, "operand") for i in range(ctx.input_count)]
+    if len(tensors) != 2:
+        raise Unsupported(f"only Einsum of two operands is supported, got {len(tensors)}")
+    text = equation.replace(" ", "")
+    terms = text.replace("->", ",").split(",") if "->" in text else []
+    if len(terms) != 3 or not all(terms) or len({term[0] for term in terms}) != 1:
+        raise Unsupported(f"equation {equation!r}: every term must start with the same (batch) index and the "
+                          f"output must follow '->'")
+    batch = terms[0][0]
+    if any(batch in term[1:] for term in terms):
+        raise Unsupported(f"equation {equation!r} uses the batch index {batch!r} twice in one term")
+    rest = [term[1:] for term in terms]
+    ctx.output(ctx.add(Einsum(f"{rest[0]},{rest[1]}->{rest[2]}"), *tensors))

@@ -19,13 +19,14 @@ Adding an op is one class in one file, and that file's module imported below:
 """
 # importing a module registers its ops; this order (not alphabetical) is the order of OPS
 from . import conv, pool, linear, elementwise, movement  # noqa: F401  isort: skip
-from . import matmul, normalization, tensor, activations_more, arithmetic, reduce  # noqa: F401  isort: skip
+from . import matmul, einsum, normalization, tensor, activations_more, arithmetic, reduce  # noqa: F401  isort: skip
 from .activations_more import GELU, Clip, Erf, PReLU, Softmax, Tanh
 from .arithmetic import BiasAdd, Div, LayerScale, Sub
 from .base import Op, ReceptiveField
 from .conv import Conv2d, ConvTranspose2d, DeformableConv2d, depthwise
 from .elementwise import (Activation, Add, BatchNorm, HardSigmoid, HardSwish, LeakyReLU, LocalResponseNorm, Mul,
                           PerElement, ReLU, ReLU6, Sigmoid, Swish)
+from .einsum import Einsum
 from .linear import Linear
 from .matmul import MatMul
 from .movement import ChannelShuffle, Concat, Flatten, Identity, Shift, Split, Upsample
@@ -39,6 +40,6 @@ __all__ = ["OPS", "op_kind", "ReceptiveField", "Op", "Activation", "PerElement",
            "DeformableConv2d", "depthwise", "MaxPool2d", "AvgPool2d", "GlobalAvgPool", "MaxUnpool2d", "Linear",
            "BatchNorm", "LocalResponseNorm", "ReLU", "ReLU6", "LeakyReLU", "Sigmoid", "Swish", "HardSigmoid",
            "HardSwish", "Add", "Mul", "Concat", "Split", "ChannelShuffle", "Flatten", "Upsample", "Shift", "Identity",
-           "MatMul", "LayerNorm", "InstanceNorm", "GroupNorm", "GELU", "Tanh", "Erf", "Softmax", "PReLU", "Clip", "Sub",
+           "MatMul", "Einsum", "LayerNorm", "InstanceNorm", "GroupNorm", "GELU", "Tanh", "Erf", "Softmax", "PReLU", "Clip", "Sub",
            "Div", "LayerScale", "BiasAdd", "Transpose", "Reshape", "Squeeze", "Unsqueeze", "Pad", "Slice",
            "GlobalMaxPool", "ReduceMean"]
