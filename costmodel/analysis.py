@@ -24,6 +24,7 @@ from typing import Any, Iterable, Mapping
 
 from .dims import exact_ratio
 from .errors import CostModelError, NodeError, UsageError
+from .values import show
 from .graph import Graph, Node
 from .ops.base import Op, ReceptiveField, numel
 
@@ -141,8 +142,15 @@ def substitute(value: Any, values: Mapping[Any, Any]) -> Any:
 
 def analyze(graph: Graph, convention: str = "paper", fuse: Iterable[str] = ()) -> Analysis:
     """Cost every node of ``graph`` under ``convention`` (``paper`` or ``all``) with the given fusions."""
-    if convention not in CONVENTIONS:
-        raise UsageError(f"convention must be one of {', '.join(CONVENTIONS)}, got {convention!r}")
+    if not isinstance(graph, Graph):
+        raise UsageError(f"analyze graph must be a Graph (costmodel.Graph, a zoo build or a loaded spec), got "
+                         f"{show(graph, limit=60)}")
+    if not isinstance(convention, str) or convention not in CONVENTIONS:
+        raise UsageError(f"convention must be one of {', '.join(CONVENTIONS)}, got {show(convention, limit=60)}")
+    if isinstance(fuse, str) or not isinstance(fuse, (list, tuple, set, frozenset)):
+        raise UsageError(f"fuse must be a list of fusions among {', '.join(FUSIONS)}, got {show(fuse, limit=60)}")
+    if not all(isinstance(f, str) for f in fuse):
+        raise UsageError(f"fuse must be a list of fusions among {', '.join(FUSIONS)}, got {show(list(fuse), limit=60)}")
     fuse = frozenset(fuse)
     unknown = sorted(fuse - set(FUSIONS))
     if unknown:

@@ -9,23 +9,35 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any, Iterable, Union
 
+from . import limits
 from .values import is_symbolic, known, show  # noqa: F401 (is_symbolic and known are used through dims)
 
 Dim = Union[int, Any]  # an int, or a sympy expression standing for one
 Shape = tuple  # per-sample tensor shape, (C, H, W) or (F,)
 
 
+class TooLarge(TypeError):
+    """A size past ``MAX_DIMENSION``; ``constraint`` is the wording without the name."""
+
+    def __init__(self, what: str, value: int):
+        self.constraint = f"must be at most {limits.MAX_DIMENSION} (2**31), got {show(value, limit=40)}"
+        super().__init__(f"{what} {self.constraint}")
+
+
 def as_dim(value: Any, what: str) -> Dim:
     """Normalise a dimension or hyper-parameter: ints stay ints, sympy integers become ints.
 
-    Floats, strings and booleans are refused: sizes are whole numbers or symbols.
+    Floats, strings and booleans are refused: sizes are whole numbers or symbols. A whole number past
+    ``MAX_DIMENSION`` either way raises :class:`TooLarge` (a TypeError naming ``what`` and the limit).
     """
     if isinstance(value, bool):
         raise TypeError(f"{what} must be an integer or a symbol, got {value!r}")
+    if getattr(value, "is_Integer", False) and not isinstance(value, int):
+        value = int(value)
     if isinstance(value, int):
+        if abs(value) > limits.MAX_DIMENSION:
+            raise TooLarge(what, value)
         return value
-    if getattr(value, "is_Integer", False):
-        return int(value)
     if hasattr(value, "free_symbols"):
         if value.free_symbols:
             return value

@@ -15,9 +15,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-from .dims import Shape, as_dim, fmt, surely_below
+from . import limits
+from .dims import Shape, TooLarge, as_dim, fmt, surely_below
 from .errors import CostModelError, GraphError, NodeError
 from .ops.base import Op
+from .values import show
 
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_\-]*$")
 
@@ -63,10 +65,12 @@ class Graph:
     """
 
     def __init__(self, name: str, input_shape: Shape, *, batch: Any = 1, input_name: str = "input"):
+        if not isinstance(name, str):
+            raise GraphError(f"Graph name must be text, got {show(name, limit=60)}")
         self.name = name
         try:
             self.batch = as_dim(batch, "batch")
-            shape = tuple(as_dim(d, "input shape") for d in input_shape)
+            shape = self._shape(input_shape)
         except TypeError as error:
             raise GraphError(f"graph '{name}': {error}") from error
         for d in (self.batch, *shape):
@@ -90,7 +94,13 @@ class Graph:
         self._check_name(name)
         if name in self.inputs or name in self._names:
             raise GraphError(f"graph '{self.name}': input name '{name}' is used twice")
-        tensor = Tensor(name, 0, tuple(shape), id(self))
+        try:
+            shape = self._shape(shape)
+        except TypeError as error:
+            raise GraphError(f"graph '{self.name}': input '{name}': {error}") from None
+        if any(surely_below(d, 1) for d in shape):
+            raise GraphError(f"graph '{self.name}': input '{name}': sizes must be positive, got {fmt(shape)}")
+        tensor = Tensor(name, 0, shape, id(self))
         self.inputs[name] = tensor
         return tensor
 
@@ -116,7 +126,10 @@ class Graph:
     def add(self, name: str | None, op: Op, *inputs: Tensor) -> Any:
         """Add a node; return its output tensor (a tuple of them for multi-output ops such as Split)."""
         if not isinstance(op, Op):
-            raise GraphError(f"graph '{self.name}': add() takes an op such as Conv2d(...), got {op!r}")
+            raise GraphError(f"graph '{self.name}': add() takes an op such as Conv2d(...), got "
+                             f"{show(op, limit=60)}")
+        if len(self.nodes) >= limits.MAX_NODES:
+            raise GraphError(f"graph '{self.name}': more than {limits.MAX_NODES} nodes (the limit MAX_NODES)")
         if name is None:
             name = f"{op.kind}{len(self.nodes)}"
         self._check_name(name)
@@ -135,6 +148,8 @@ class Graph:
                 if any(surely_below(d, 1) for d in shape):
                     raise op.fail("output", f"would be empty: {fmt(shape)} from input "
                                             + " and ".join(fmt(t.shape) for t in inputs))
+        except TooLarge as error:
+            raise NodeError(full, op.op_name, op.fail("output", error.constraint)) from None
         except CostModelError as error:
             raise NodeError(full, op.op_name, error) from error
         stage = self._stages[-1] if self._stages else (self._scopes[0] if self._scopes else name)
@@ -165,6 +180,14 @@ class Graph:
                 counts[key] = counts.get(key, 0) + 1
         return counts
 
+    @staticmethod
+    def _shape(shape: Any) -> Shape:
+        """A shape given as a tuple or list of sizes, each checked by :func:`as_dim`."""
+        if not isinstance(shape, (tuple, list)):
+            raise TypeError(f"a shape must be a tuple of sizes such as (3, 224, 224), got {show(shape, limit=60)}")
+        return tuple(as_dim(d, "input shape") for d in shape)
+
     def _check_name(self, name: str) -> None:
         if not isinstance(name, str) or not _NAME.match(name):
-            raise GraphError(f"graph '{self.name}': names are letters, digits, '_' and '-', got {name!r}")
+            raise GraphError(f"graph '{self.name}': names are letters, digits, '_' and '-', got "
+                             f"{show(name, limit=60)}")

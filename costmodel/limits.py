@@ -44,3 +44,13 @@ MAX_SYMBOLS = 100
 MAX_REPEAT = 1000
 #: block instances and groups nested inside each other
 MAX_NESTING = 32
+
+# ----- zoo parameters, symbol names, the command line and sweeps -----------------------------------------------
+#: largest ``blocks`` of a zoo network (the guideline benchmarks), like a spec's ``repeat``
+MAX_BLOCKS = MAX_REPEAT
+#: characters of a symbol name (``-s resolution=r``, ``--grid`` names, :func:`costmodel.symbols`)
+MAX_NAME_CHARS = 100
+#: values along one ``--grid`` axis
+MAX_GRID_VALUES = 10_000
+#: points of a whole sweep grid (the product of its axes' value counts), checked before anything is computed
+MAX_GRID_POINTS = 1_000_000

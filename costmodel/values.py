@@ -1,8 +1,9 @@
 """The vocabulary every layer shares: what a value is, how it is shown, how a misspelt name is corrected,
 what kind a parameter is and how a value given for it is checked.
 
-Ground floor: imports nothing of costmodel but :mod:`~costmodel.errors`, and never imports sympy (a sympy
-value is recognised by its attributes; whoever made it imported sympy already).
+Ground floor: imports nothing of costmodel but :mod:`~costmodel.errors` and :mod:`~costmodel.limits`, and
+imports sympy only inside :func:`misreading` (elsewhere a sympy value is recognised by its attributes; whoever
+made it imported sympy already).
 
 * :func:`show` prints any value a user gave or we computed, on one line, as a user writes it.
 * :func:`suggest` gives `` (did you mean a, b?)`` for a misspelt name.
@@ -10,19 +11,27 @@ value is recognised by its attributes; whoever made it imported sympy already).
 * :class:`Parameter` (name, default, kind, choices) and :func:`kind_of`, which derives the kind from a
   default; :meth:`Parameter.check` types and checks a value. The checks :func:`check_whole`,
   :func:`check_ratio`, :func:`check_flag` and :func:`check_choice` raise one :class:`UsageError` per
-  mistake, worded ``<owner> <parameter> must be <constraint>, got <value>``.
+  mistake, worded ``<owner> <parameter> must be <constraint>, got <value>``; numbers stay within
+  :mod:`~costmodel.limits` (a whole number at most ``MAX_DIMENSION``, a ratio's numerator and denominator too).
+* :func:`check_symbol_name` refuses a symbol name that ``sympy.sympify`` would not read back as that symbol
+  (``I``, ``E``, ``pi``, ``beta``, ``true``...): results hold symbols by name and are read back with sympify.
 """
 from __future__ import annotations
 
 import difflib
+import math
+import re
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any, Iterable
 
+from . import limits
 from .errors import UsageError
 
 KINDS = ("whole", "ratio", "flag", "choice")
 _MAX_DECIMAL_PLACES = 20  # a fraction needing more places is shown as p/q
+_MAX_SHOWN_BITS = 1024  # a longer number is described by its digit count, not printed
 
 
 # ----- what a value is ----------------------------------------------------------------------------------------
@@ -96,8 +105,17 @@ def _text(value: Any) -> str:
     if getattr(value, "is_Rational", False) and not is_symbolic(value):
         value = Fraction(int(value.p), int(value.q))
     if isinstance(value, Fraction):
+        if max(abs(value.numerator), value.denominator).bit_length() > _MAX_SHOWN_BITS:
+            return f"a fraction of about {_digits(value.numerator)}/{_digits(value.denominator)} digits"
         return _fraction_text(value)
+    if isinstance(value, int) and value.bit_length() > _MAX_SHOWN_BITS:
+        return f"{'-' if value < 0 else ''}a number of about {_digits(value)} digits"
     return str(value)
+
+
+def _digits(value: int) -> int:
+    """Decimal digits of ``value``, estimated from its bits (never printing it: Python refuses past 4300)."""
+    return max(1, int(abs(value).bit_length() * 0.30103) + 1)
 
 
 def _fraction_text(value: Fraction) -> str:
@@ -124,28 +142,94 @@ def suggest(word: Any, options: Iterable) -> str:
     return f" (did you mean {', '.join(close)}?)" if close else ""
 
 
+# ----- symbol names -------------------------------------------------------------------------------------------
+_IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+
+
+@lru_cache(maxsize=4096)
+def misreading(name: str) -> str | None:
+    """What ``sympy.sympify`` reads ``name`` as when that is not the symbol ``name`` itself (``I`` is the
+    imaginary unit, ``beta`` a function, ``true`` a boolean, ``lambda`` a syntax error), else None.
+
+    Only an identifier (a letter, then letters, digits or ``_``, at most ``MAX_NAME_CHARS``) reaches sympify,
+    so nothing but a name look-up happens; any other text is refused as not a name.
+    """
+    if not isinstance(name, str) or len(name) > limits.MAX_NAME_CHARS or not _IDENTIFIER.fullmatch(name):
+        return "not a name"
+    import sympy
+
+    try:
+        read = sympy.sympify(name)
+    except Exception:  # sympy's parser fails in many ways on keywords (lambda, if): none means the symbol
+        return "a Python keyword, not a name"
+    if isinstance(read, sympy.Symbol) and read.name == name:
+        return None
+    if isinstance(read, sympy.Basic):
+        shown = str(read)
+        return type(read).__name__ if shown == name else f"{type(read).__name__} {shown}"
+    return f"the function {name}" if callable(read) else f"the object {name} ({type(read).__name__})"
+
+
+def check_symbol_name(name: Any, what: str = "symbol name") -> str:
+    """``name`` when it is a name that reads back as the symbol of that name, else one :class:`UsageError`:
+    ``<what> 'I' would not mean itself when results are read back: sympy reads it as ImaginaryUnit; pick
+    another name``."""
+    if not isinstance(name, str) or not _IDENTIFIER.fullmatch(name):
+        raise UsageError(f"{what} must be a letter, then letters, digits or _, got {show(name, limit=60)}")
+    if len(name) > limits.MAX_NAME_CHARS:
+        raise UsageError(f"{what} must be at most {limits.MAX_NAME_CHARS} characters, got {len(name)}")
+    reading = misreading(name)
+    if reading is not None:
+        raise UsageError(f"{what} {show(name)} would not mean itself when results are read back: sympy reads it "
+                         f"as {reading}; pick another name")
+    return name
+
+
+def check_symbol_names(value: Any, what: str) -> Any:
+    """``value`` when every free symbol of it passes :func:`check_symbol_name` (numbers pass)."""
+    for free in sorted(getattr(value, "free_symbols", ()) or (), key=str):
+        check_symbol_name(str(free), f"{what}: symbol")
+    return value
+
+
 # ----- parameters and their checks ----------------------------------------------------------------------------
 def _refuse(owner: str, parameter: str, constraint: str, value: Any) -> UsageError:
     return UsageError(f"{owner} {parameter} must be {constraint}, got {show(value, limit=60)}")
 
 
-def check_whole(owner: str, parameter: str, value: Any, minimum: int = 1) -> Any:
-    """A whole number at least ``minimum``, or a symbol; returned typed (``2.0`` -> ``2``)."""
-    value = as_rational(value)
+def check_whole(owner: str, parameter: str, value: Any, minimum: int = 1,
+                maximum: int = limits.MAX_DIMENSION) -> Any:
+    """A whole number from ``minimum`` to ``maximum``, or a symbol whose name reads back; returned typed
+    (``2.0`` -> ``2``)."""
+    value = _exact(owner, parameter, value)
     if is_symbolic(value):
-        return value
+        return check_symbol_names(value, f"{owner} {parameter}")
     if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
         raise _refuse(owner, parameter, f"a whole number, at least {minimum}", value)
+    if value > maximum:
+        raise _refuse(owner, parameter, f"at most {maximum}", value)
     return value
 
 
+def _exact(owner: str, parameter: str, value: Any) -> Any:
+    """:func:`as_rational` of ``value``, a float too large for any size refused before its digits are built."""
+    if isinstance(value, float) and math.isfinite(value) and abs(value) > limits.MAX_DIMENSION:
+        raise _refuse(owner, parameter, f"at most {limits.MAX_DIMENSION}", value)
+    return as_rational(value)
+
+
 def check_ratio(owner: str, parameter: str, value: Any) -> Any:
-    """A positive exact number (``0.75`` becomes 3/4), or a symbol; returned typed."""
-    value = as_rational(value)
+    """A positive exact number (``0.75`` becomes 3/4) whose numerator and denominator are at most
+    ``MAX_DIMENSION``, or a symbol whose name reads back; returned typed."""
+    value = _exact(owner, parameter, value)
     if is_symbolic(value):
-        return value
+        return check_symbol_names(value, f"{owner} {parameter}")
     if not is_number(value) or value <= 0:
         raise _refuse(owner, parameter, "a positive number", value)
+    exact = Fraction(value)
+    if exact.numerator > limits.MAX_DIMENSION or exact.denominator > limits.MAX_DIMENSION:
+        raise _refuse(owner, parameter, f"a number whose numerator and denominator are at most "
+                                        f"{limits.MAX_DIMENSION}", value)
     return value
 
 
@@ -164,7 +248,7 @@ def check_choice(owner: str, parameter: str, value: Any, choices: tuple) -> Any:
     return value
 
 
-_KIND_CHECKS = {"whole": check_whole, "ratio": check_ratio, "flag": check_flag}
+_KIND_CHECKS = {"ratio": check_ratio, "flag": check_flag}
 
 
 def kind_of(default: Any) -> str:
@@ -195,6 +279,7 @@ class Parameter:
     kind: str
     choices: tuple = ()
     doc: str = ""
+    maximum: int = limits.MAX_DIMENSION  # of a whole number
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -203,18 +288,21 @@ class Parameter:
             raise ValueError(f"parameter {self.name}: a choice needs its choices")
 
     @classmethod
-    def from_default(cls, name: str, default: Any, choices: tuple = (), doc: str = "") -> "Parameter":
+    def from_default(cls, name: str, default: Any, choices: tuple = (), doc: str = "",
+                     maximum: int = limits.MAX_DIMENSION) -> "Parameter":
         """The parameter whose kind :func:`kind_of` derives from ``default`` (a float default is kept as
         the Fraction it writes: ``1.0`` -> ``Fraction(1, 1)``, a ratio)."""
         kind = kind_of(default)
         if isinstance(default, float):
             default = Fraction(repr(default))
-        return cls(name, default, kind, tuple(choices), doc)
+        return cls(name, default, kind, tuple(choices), doc, maximum)
 
     def check(self, owner: str, value: Any) -> Any:
         """``value`` typed (decimals become exact fractions) and checked against the kind and the choices;
         a :class:`UsageError` ``<owner> <name> must be ..., got <value>`` otherwise."""
-        if self.kind in _KIND_CHECKS:
+        if self.kind == "whole":
+            value = check_whole(owner, self.name, value, maximum=self.maximum)
+        elif self.kind in _KIND_CHECKS:
             value = _KIND_CHECKS[self.kind](owner, self.name, value)
         if self.choices:
             value = check_choice(owner, self.name, value, self.choices)

@@ -31,7 +31,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, ClassVar, Mapping, NamedTuple, Protocol, Union
 
-from ..dims import Dim, Shape, as_dim, ceil_div, fmt, known, larger, pair, product, smaller, surely_below
+from ..dims import (Dim, Shape, TooLarge, as_dim, ceil_div, fmt, known, larger, pair, product, smaller,
+                    surely_below)
 from ..errors import OpError
 
 
@@ -109,6 +110,8 @@ class Op:
         """Check a hyper-parameter (integer or symbol, at least ``minimum``) and store it normalised."""
         try:
             normal = pair(value, name) if as_pair else as_dim(value, name)
+        except TooLarge as error:
+            raise self.fail(name, error.constraint) from None
         except TypeError as error:
             raise self.fail(name, f"must be an integer or a symbol{' or a pair' if as_pair else ''}, "
                                   f"got {value!r}") from error

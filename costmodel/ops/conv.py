@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..dims import Dim, ceil_div, exact_ratio, fmt, quotient, surely_not_multiple
+from ..dims import Dim, TooLarge, as_dim, ceil_div, exact_ratio, fmt, quotient, surely_not_multiple
+from ..errors import OpError
+from ..values import show
 from .base import Op, ReceptiveField, Size, SizePair, numel, sliding_output
 from .registry import op_kind
 
@@ -230,8 +232,18 @@ class DeformableConv2d(Conv2d):
 def depthwise(channels: Dim, kernel: Any = 3, stride: Any = 1, padding: Any = None, multiplier: int = 1,
               dilation: Any = 1, bias: bool = False) -> Conv2d:
     """A depthwise Conv2d (``groups = channels``); padding defaults to ``d*(k-1)//2`` ("same" for odd k)."""
+    for name, value in (("channels", channels), ("multiplier", multiplier)):
+        try:
+            as_dim(value, name)
+        except TooLarge as error:
+            raise OpError("depthwise", name, error.constraint) from None
+        except TypeError:
+            raise OpError("depthwise", name, f"must be an integer or a symbol, got {show(value, limit=60)}") from None
     if padding is None:
-        padding = dilation * (kernel - 1) // 2 if not isinstance(kernel, (tuple, list)) else \
-            tuple(dilation * (k - 1) // 2 for k in kernel)
+        try:
+            padding = dilation * (kernel - 1) // 2 if not isinstance(kernel, (tuple, list)) else \
+                tuple(dilation * (k - 1) // 2 for k in kernel)
+        except TypeError:  # a kernel or dilation that is not a size: Conv2d names it
+            padding = 0
     return Conv2d(channels * multiplier, kernel=kernel, stride=stride, padding=padding, dilation=dilation,
                   groups=channels, bias=bias)

@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Literal
 
+from .. import limits
 from ..dims import as_dim, exact_ratio, fmt, quotient, surely_below, surely_different, surely_not_multiple
+from ..values import show
 from .base import Op, ReceptiveField, Size, SizePair, Sizes, numel
 from .registry import op_kind
 from .tensor import axis_of as _axis_of
@@ -73,9 +75,15 @@ class Split(Op):
             if not isinstance(self.sections, int):
                 raise self.fail("sections", f"must be a number (it sets how many tensors come out), "
                                             f"got {fmt(self.sections)}")
+            if self.sections > limits.MAX_OUTPUTS:
+                raise self.fail("sections", f"must be at most {limits.MAX_OUTPUTS} (the limit MAX_OUTPUTS), "
+                                            f"got {self.sections}")
             return
         if not isinstance(self.sizes, (list, tuple)) or len(self.sizes) < 2:
-            raise self.fail("sizes", f"must be a list of two or more channel counts, got {self.sizes!r}")
+            raise self.fail("sizes", f"must be a list of two or more channel counts, got {show(self.sizes, limit=60)}")
+        if len(self.sizes) > limits.MAX_OUTPUTS:
+            raise self.fail("sizes", f"must list at most {limits.MAX_OUTPUTS} parts (the limit MAX_OUTPUTS), "
+                                     f"got {len(self.sizes)}")
         sizes = []
         for size in self.sizes:
             try:

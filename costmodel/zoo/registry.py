@@ -9,7 +9,9 @@ are few. ``register`` returns the builder wrapped so that every call, through :f
 its values typed and checked first (decimals become exact fractions, ``0.75`` -> ``Fraction(3, 4)``: no
 float reaches a builder), with one :class:`~costmodel.errors.UsageError` per mistake whatever the network
 (``mobilenet_v2 classes must be a whole number, at least 1, got 2.5``). A builder checks only what is its
-own (a resolution that must be a multiple of 32, widths that do not split into groups).
+own (a resolution that must be a multiple of 32, widths that do not split into groups). Every number is
+bounded before anything is built (:mod:`~costmodel.limits`: a whole number at most ``MAX_DIMENSION``,
+``blocks`` at most ``MAX_BLOCKS``), every symbol's name must read back as itself.
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ import inspect
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from .. import limits
 from ..errors import UsageError
 from ..graph import Graph
 from ..values import Parameter, show, suggest
@@ -44,6 +47,9 @@ class Architecture:
 
 ARCHITECTURES: dict[str, Architecture] = {}
 
+#: whole-number parameters with a bound below ``MAX_DIMENSION``: each block adds nodes
+MAXIMA = {"blocks": limits.MAX_BLOCKS}
+
 
 def register(name: str, *, source: str, choices: dict[str, tuple] | None = None, **defaults: Any):
     """Register a builder under ``name`` with its parameters' defaults (and allowed values in ``choices``)."""
@@ -56,7 +62,8 @@ def register(name: str, *, source: str, choices: dict[str, tuple] | None = None,
         if sorted(signature.parameters) != sorted(defaults) or not set(choices) <= set(defaults):
             raise TypeError(f"zoo builder {name}: parameters {list(signature.parameters)} differ from defaults "
                             f"{sorted(defaults)} or choices {sorted(choices)}")
-        parameters = {key: Parameter.from_default(key, default, choices.get(key, ()))
+        parameters = {key: Parameter.from_default(key, default, choices.get(key, ()),
+                                                  maximum=MAXIMA.get(key, limits.MAX_DIMENSION))
                       for key, default in defaults.items()}
         for parameter in parameters.values():
             parameter.check(name, parameter.default)  # a default its own checks refuse is a typo
