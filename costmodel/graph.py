@@ -142,14 +142,11 @@ class Graph:
                                  f"'{self.name}'")
         try:
             op.check_arity(len(inputs))
-            outputs = tuple(tuple(as_dim(d, "output size") for d in s)
-                            for s in op.output_shapes(tuple(t.shape for t in inputs)))
+            outputs = tuple(self._output_shape(op, s) for s in op.output_shapes(tuple(t.shape for t in inputs)))
             for shape in outputs:
                 if any(surely_below(d, 1) for d in shape):
                     raise op.fail("output", f"would be empty: {fmt(shape)} from input "
                                             + " and ".join(fmt(t.shape) for t in inputs))
-        except TooLarge as error:
-            raise NodeError(full, op.op_name, op.fail("output", error.constraint)) from None
         except CostModelError as error:
             raise NodeError(full, op.op_name, error) from error
         stage = self._stages[-1] if self._stages else (self._scopes[0] if self._scopes else name)
@@ -179,6 +176,13 @@ class Graph:
                 key = (tensor.node, tensor.index)
                 counts[key] = counts.get(key, 0) + 1
         return counts
+
+    @staticmethod
+    def _output_shape(op: Op, shape: Shape) -> Shape:
+        try:
+            return tuple(as_dim(d, "output size") for d in shape)
+        except TooLarge:
+            raise op.fail("output", f"{fmt(tuple(shape))} is above the limit of 2**31 on sizes") from None
 
     @staticmethod
     def _shape(shape: Any) -> Shape:

@@ -143,31 +143,51 @@ def suggest(word: Any, options: Iterable) -> str:
 
 
 # ----- symbol names -------------------------------------------------------------------------------------------
-_IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+@lru_cache(maxsize=1)
+def _sympy_namespace() -> dict[str, Any]:
+    """The names ``sympy.sympify`` resolves to objects of its own rather than to a new symbol: what its parser
+    starts from (``from sympy import *``, the builtin functions, ``max``/``min`` as Max/Min), kept where its
+    ``auto_symbol`` step keeps them (sympy objects, assumption keys, classes, callables)."""
+    import builtins
+    import types
+
+    import sympy
+    from sympy.assumptions.ask import AssumptionKeys
+
+    namespace = {name: getattr(sympy, name) for name in sympy.__all__ if hasattr(sympy, name)}
+    namespace.update({name: obj for name, obj in vars(builtins).items() if isinstance(obj, types.BuiltinFunctionType)})
+    namespace.update(max=sympy.Max, min=sympy.Min)
+    return {name: obj for name, obj in namespace.items()
+            if isinstance(obj, (AssumptionKeys, sympy.Basic, type)) or callable(obj)}
 
 
 @lru_cache(maxsize=4096)
 def misreading(name: str) -> str | None:
-    """What ``sympy.sympify`` reads ``name`` as when that is not the symbol ``name`` itself (``I`` is the
-    imaginary unit, ``beta`` a function, ``true`` a boolean, ``lambda`` a syntax error), else None.
+    """What ``sympy.sympify`` reads the name ``name`` as when it is not the symbol ``name`` itself (``I`` is
+    the imaginary unit, ``beta`` a function, ``true`` a boolean, ``lambda`` a Python word), else None.
 
-    Only an identifier (a letter, then letters, digits or ``_``, at most ``MAX_NAME_CHARS``) reaches sympify,
-    so nothing but a name look-up happens; any other text is refused as not a name.
+    Results hold symbols by name and are read back with sympify, so a name must mean itself. Decided by
+    looking the name up where sympify's parser would (nothing is parsed or evaluated; the tests hold the
+    two equal on thousands of names); text that is not an identifier of at most ``MAX_NAME_CHARS`` is not a
+    name at all.
     """
+    import keyword
+
     if not isinstance(name, str) or len(name) > limits.MAX_NAME_CHARS or not _IDENTIFIER.fullmatch(name):
         return "not a name"
+    if keyword.iskeyword(name) or name in ("True", "False", "None"):
+        return "a Python word, not a symbol"
+    obj = _sympy_namespace().get(name)
+    if obj is None:
+        return None
     import sympy
 
-    try:
-        read = sympy.sympify(name)
-    except Exception:  # sympy's parser fails in many ways on keywords (lambda, if): none means the symbol
-        return "a Python keyword, not a name"
-    if isinstance(read, sympy.Symbol) and read.name == name:
-        return None
-    if isinstance(read, sympy.Basic):
-        shown = str(read)
-        return type(read).__name__ if shown == name else f"{type(read).__name__} {shown}"
-    return f"the function {name}" if callable(read) else f"the object {name} ({type(read).__name__})"
+    if isinstance(obj, sympy.Basic):
+        return f"{type(obj).__name__} {obj}" if str(obj) != name else type(obj).__name__
+    return f"the function {name}" if callable(obj) else f"the object {name} ({type(obj).__name__})"
 
 
 def check_symbol_name(name: Any, what: str = "symbol name") -> str:
@@ -175,7 +195,8 @@ def check_symbol_name(name: Any, what: str = "symbol name") -> str:
     ``<what> 'I' would not mean itself when results are read back: sympy reads it as ImaginaryUnit; pick
     another name``."""
     if not isinstance(name, str) or not _IDENTIFIER.fullmatch(name):
-        raise UsageError(f"{what} must be a letter, then letters, digits or _, got {show(name, limit=60)}")
+        raise UsageError(f"{what} must be letters, digits and _, not starting with a digit, got "
+                         f"{show(name, limit=60)}")
     if len(name) > limits.MAX_NAME_CHARS:
         raise UsageError(f"{what} must be at most {limits.MAX_NAME_CHARS} characters, got {len(name)}")
     reading = misreading(name)

@@ -15,7 +15,6 @@ import operator
 from collections.abc import Callable
 from collections.abc import Mapping as MappingType
 from fractions import Fraction
-from functools import lru_cache
 from typing import Any
 
 from . import arithmetic
@@ -28,6 +27,7 @@ from .expressions import (
     values_seen,
 )
 from .limits import MAX_DIMENSION
+from ..values import misreading  # one rule for every name a user gives (costmodel.values)
 from .problem import Problem, at, quote
 from .yamltree import Scalar, Value
 
@@ -123,44 +123,6 @@ def truth_value(node: Value, names: MappingType, what: str) -> bool:
         return arithmetic.truth(value)
     except ArithmeticProblem as problem:
         raise at(node, f"{what} {quote(node.text)}: {problem}") from None
-
-
-@lru_cache(maxsize=1)
-def _sympy_namespace() -> dict[str, Any]:
-    """The names ``sympy.sympify`` resolves to objects of its own rather than to a new symbol: what its parser
-    starts from (``from sympy import *``, the builtin functions, ``max``/``min`` as Max/Min), kept where its
-    ``auto_symbol`` step keeps them (sympy objects, assumption keys, classes, callables)."""
-    import builtins
-    import types
-
-    import sympy
-    from sympy.assumptions.ask import AssumptionKeys
-
-    namespace = {name: getattr(sympy, name) for name in sympy.__all__ if hasattr(sympy, name)}
-    namespace.update({name: obj for name, obj in vars(builtins).items() if isinstance(obj, types.BuiltinFunctionType)})
-    namespace.update(max=sympy.Max, min=sympy.Min)
-    return {name: obj for name, obj in namespace.items()
-            if isinstance(obj, (AssumptionKeys, sympy.Basic, type)) or callable(obj)}
-
-
-@lru_cache(maxsize=1024)
-def misreading(name: str) -> str | None:
-    """What ``sympy.sympify`` reads the name ``name`` as when it is not the symbol ``name`` itself (``I`` is
-    the imaginary unit, ``beta`` a function, ``true`` a boolean), else None. Results hold symbols by name and
-    are read back with sympify, so a name must mean itself. Decided by looking the name up where sympify's
-    parser would (nothing is parsed or evaluated); ``tests/test_hardening_spec.py`` checks the two agree."""
-    import keyword
-
-    if keyword.iskeyword(name) or name in ("True", "False", "None"):
-        return "a Python word, not a symbol"
-    obj = _sympy_namespace().get(name)
-    if obj is None:
-        return None
-    import sympy
-
-    if isinstance(obj, sympy.Basic):
-        return f"{type(obj).__name__} {obj}" if str(obj) != name else type(obj).__name__
-    return f"the function {name}" if callable(obj) else f"the object {name} ({type(obj).__name__})"
 
 
 #: short or common names that sympy reads as its own (constants, functions, objects): refused on sight,
