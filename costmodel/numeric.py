@@ -35,7 +35,9 @@ from typing import Any, Iterator, Mapping, Sequence
 
 import numpy as np
 
+from . import limits
 from .errors import CostModelError, UsageError
+from .values import is_symbolic, show
 
 COLUMNS, DEFAULT_CHUNK, _EXACT_LIMIT = ("flops", "params", "mac"), 1 << 18, 2 ** 52
 
@@ -251,6 +253,17 @@ def compile_sweep(target: Any, grid: Mapping[str, Sequence], *, values: Mapping[
             raise UsageError(f"grid {name} has no values")
         if len(set(values[name])) != len(values[name]):
             raise UsageError(f"grid {name} repeats a value")
+        if len(values[name]) > limits.MAX_GRID_VALUES:
+            raise UsageError(f"grid {name} has {len(values[name])} values, more than {limits.MAX_GRID_VALUES} (the "
+                             f"limit MAX_GRID_VALUES)")
+    points = math.prod(len(v) for v in values.values())
+    if points > limits.MAX_GRID_POINTS:
+        raise UsageError(f"the grid has {points} points, more than {limits.MAX_GRID_POINTS} (the limit "
+                         f"MAX_GRID_POINTS)")
+    for name, value in fixed_values.items():
+        if is_symbolic(value):
+            raise UsageError(f"parameter {name} is held at {show(value)}, which is not a number: a sweep "
+                             f"needs a number for every parameter it does not sweep")
     names = tuple(values)
     first, cache = {n: v[0] for n, v in values.items()}, {}
 
@@ -273,6 +286,10 @@ def compile_sweep(target: Any, grid: Mapping[str, Sequence], *, values: Mapping[
     swept = [n for n in names if n not in enumerated]
     symbolic = build_at({}, swept)  # raises a clean error if the builder refuses symbols at all
     symbols = {str(s): s for s in _free(_totals(symbolic, convention, fuse))}
+    unswept = sorted(set(symbols) - set(swept))
+    if unswept:
+        raise UsageError(f"sweep: {', '.join(unswept)} {'has' if len(unswept) == 1 else 'have'} no value: give "
+                         f"{'it' if len(unswept) == 1 else 'each'} a number or sweep it too")
     inner = [n for n in swept if n not in symbols or symbols[n].is_integer]
     outer = [n for n in swept if n not in inner]
     for n in (n for n in inner if any(not isinstance(v, int) for v in values[n])):

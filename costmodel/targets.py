@@ -133,13 +133,13 @@ def _path_target(obj: str | os.PathLike) -> Target:
         return zoo_target(text)
     if text.lower().endswith(".onnx"):
         return _onnx_target(text)
-    if not isinstance(obj, str) or text.endswith((".yaml", ".yml")) or "/" in text or Path(text).is_file():
-        if not Path(text).is_file():
-            raise UsageError(f"no spec file {text!r}")
+    if not isinstance(obj, str) or text.endswith((".yaml", ".yml")) or "/" in text or _is_file(text):
+        if not _is_file(text):
+            raise UsageError(f"no spec file {show(text, limit=120)}")
         from .spec import read
 
         return _SpecTarget(read(text))
-    raise UsageError(f"unknown architecture {show(text)}{suggest(text, ARCHITECTURES)} and no spec file of "
+    raise UsageError(f"unknown architecture {show(text, limit=120)}{suggest(text, ARCHITECTURES)} and no spec file of "
                      f"that name; 'costmodel list' shows the architectures")
 
 
@@ -213,9 +213,17 @@ def factory_target(factory: Callable[..., Graph], name: str | None = None) -> Ta
     return Target(name, parameters, build, check_ranges=True)
 
 
+def _is_file(text: str) -> bool:
+    """Whether ``text`` names a file; a name the system cannot look up (too long, a NUL) names none."""
+    try:
+        return Path(text).is_file()
+    except (OSError, ValueError):
+        return False
+
+
 def _onnx_target(path: str) -> Target:
-    if not Path(path).is_file():
-        raise UsageError(f"no ONNX file {path!r}")
+    if not _is_file(path):
+        raise UsageError(f"no ONNX file {show(path, limit=120)}")
     try:
         from .onnx import onnx_target
     except ImportError as error:

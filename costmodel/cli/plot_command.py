@@ -4,9 +4,14 @@ Bad input raises :class:`~costmodel.errors.UsageError`, which the group prints a
 """
 from __future__ import annotations
 
+import math
+import os
+from pathlib import Path
+
 import click
 
 from ..errors import UsageError
+from ..values import show
 
 NAMES = ("g1", "g2", "g3", "g4", "breakdown", "roofline", "scaling", "pareto")
 TARGETED = ("breakdown", "roofline", "scaling")
@@ -43,9 +48,15 @@ def plot(name, target, settings, output, by, device, peak_flops, bandwidth, conv
         raise UsageError(f"plot {name} takes no TARGET, got {target!r}")
     if name not in TARGETED and name != "pareto" and settings:
         raise UsageError(f"plot {name} takes no -s settings")
+    if Path(output).is_dir() or output.endswith(("/", os.sep)):
+        raise UsageError(f"plot output {show(output, limit=80)} is a directory; give a file name such as "
+                         f"{name}.png")
     extension = output.rsplit(".", 1)[-1].lower() if "." in output else ""
     if extension not in ("png", "svg", "pdf"):
-        raise UsageError(f"plot output {output!r} must end in .png, .svg or .pdf")
+        raise UsageError(f"plot output {show(output, limit=80)} must end in .png, .svg or .pdf")
+    for flag, value in (("--peak-flops", peak_flops), ("--bandwidth", bandwidth)):
+        if value is not None and not (math.isfinite(value) and value > 0):
+            raise UsageError(f"{flag} must be a positive number, got {show(value)}")
     if name != "roofline" and (peak_flops is not None or bandwidth is not None):
         raise UsageError("--peak-flops and --bandwidth apply to roofline only")
     if convention is not None and name not in ("breakdown", "roofline"):
@@ -70,7 +81,10 @@ def plot(name, target, settings, output, by, device, peak_flops, bandwidth, conv
         fig = plots.pareto(values=_pareto_values(settings))
     else:
         fig = plots.PLOTS[name]()
-    path = plots.save(fig, output)
+    try:
+        path = plots.save(fig, output)
+    except OSError as error:
+        raise UsageError(f"cannot write plot output {show(output, limit=80)}: {error.strerror or error}") from None
     click.echo(f"wrote {path}")
 
 

@@ -15,15 +15,15 @@ import re
 from fractions import Fraction
 from typing import Any, Iterable, Mapping
 
+from .. import limits
 from ..errors import UsageError
 from ..targets import Target
-from ..values import Parameter
+from ..values import Parameter, check_symbol_name, show
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _SYMBOL = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")  # no leading underscore: our JSON is read back by sympify
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?(/\d+)?$")
 _WORDS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
-MAX_POINTS = 10 ** 7  # values per grid axis
 
 
 def split_settings(settings: Iterable[str]) -> dict[str, str]:
@@ -57,10 +57,7 @@ def parse_value(name: str, text: str, parameter: Parameter | None = None) -> Any
     if kind == "choice":
         return text
     if _NUMBER.match(text):
-        try:
-            value = Fraction(text)
-        except (ValueError, ZeroDivisionError):
-            raise UsageError(f"-s {name}: {text!r} is not a number") from None
+        value = _exact_number(text, f"-s {name}")
         return value.numerator if value.denominator == 1 else value
     integer = parameter is None or parameter.kind != "ratio"
     if _SYMBOL.match(text):
@@ -68,9 +65,30 @@ def parse_value(name: str, text: str, parameter: Parameter | None = None) -> Any
     return _expression(name, text, integer)
 
 
+def _exact_number(text: str, what: str) -> Fraction:
+    """The exact number ``text`` writes, its length and power of ten checked (``MAX_NUMBER_DIGITS``) before
+    it is built: ``1e999999999`` would take hours and gigabytes as a Fraction."""
+    text = text.strip()
+    shown = show(text, limit=60)
+    if len(text) > limits.MAX_NUMBER_DIGITS:
+        raise UsageError(f"{what}: {shown} has more than {limits.MAX_NUMBER_DIGITS} characters (the limit "
+                         f"MAX_NUMBER_DIGITS)")
+    mantissa, _, exponent = text.lower().partition("e")
+    if exponent:
+        power = int(exponent.split("/")[0])
+        if abs(power) > limits.MAX_NUMBER_DIGITS:
+            raise UsageError(f"{what}: {shown} has the power of ten {power}, beyond +-{limits.MAX_NUMBER_DIGITS} "
+                             f"(the limit MAX_NUMBER_DIGITS)")
+    try:
+        return Fraction(text)
+    except (ValueError, ZeroDivisionError):
+        raise UsageError(f"{what}: {shown} is not a number") from None
+
+
 def _symbol(name: str, integer: bool) -> Any:
     from ..symbolic import symbols
 
+    check_symbol_name(name, "symbol")
     return symbols(name, integer=integer)
 
 
@@ -103,10 +121,9 @@ def _expression(name: str, text: str, integer: bool) -> Any:
 
 
 def _number(text: str, what: str) -> Fraction:
-    try:
-        return Fraction(text.strip())
-    except (ValueError, ZeroDivisionError):
-        raise UsageError(f"--grid {what}: {text!r} is not a number") from None
+    if not _NUMBER.match(text.strip()):
+        raise UsageError(f"--grid {what}: {show(text.strip(), limit=60)} is not a number")
+    return _exact_number(text, f"--grid {what}")
 
 
 def parse_grid(spec: str, parameters: Mapping[str, Parameter] | None = None) -> tuple[str, list]:
@@ -116,34 +133,45 @@ def parse_grid(spec: str, parameters: Mapping[str, Parameter] | None = None) -> 
     name, sep, text = spec.partition("=")
     name = name.strip()
     if not sep or not _SYMBOL.match(name) or not text.strip():
-        raise UsageError(f"--grid expects NAME=START:STOP:STEP, got {spec!r}")
+        raise UsageError(f"--grid expects NAME=START:STOP:STEP, got {show(spec, limit=80)}")
+    check_symbol_name(name, "--grid name")
     parameter = (parameters or {}).get(name)
     if parameter is not None and parameter.kind in ("flag", "choice"):
         raise UsageError(f"--grid {name}: {name} is a {parameter.kind}, not a number; set it with -s {name}=VALUE")
     if ":" not in text:
+        if text.count(",") >= limits.MAX_GRID_VALUES:
+            raise UsageError(f"--grid {name}: {text.count(',') + 1} values is too many (at most "
+                             f"{limits.MAX_GRID_VALUES}, the limit MAX_GRID_VALUES)")
         values = [_number(v, name) for v in text.split(",")]
     else:
         parts = text.split(":")
         if len(parts) != 3:
-            raise UsageError(f"--grid {name}: expected START:STOP:STEP, got {text!r}")
+            raise UsageError(f"--grid {name}: expected START:STOP:STEP, got {show(text, limit=80)}")
         start, stop, step = (_number(p, name) for p in parts)
         if step <= 0:
             raise UsageError(f"--grid {name}: STEP must be positive, got {parts[2]}")
         if stop < start:
             raise UsageError(f"--grid {name}: STOP {parts[1]} is below START {parts[0]}")
-        count = int((stop - start) // step) + 1
-        if count > MAX_POINTS:
-            raise UsageError(f"--grid {name}: {count} values is too many (at most {MAX_POINTS})")
+        count = (stop - start) // step + 1
+        if count > limits.MAX_GRID_VALUES:
+            shown = count if count.bit_length() <= 64 else f"more than {2 ** 64}"
+            raise UsageError(f"--grid {name}: {shown} values is too many (at most {limits.MAX_GRID_VALUES}, the limit "
+                             f"MAX_GRID_VALUES)")
         values = [start + k * step for k in range(count)]
     return name, [v.numerator if v.denominator == 1 else v for v in values]
 
 
 def parse_grids(grids: Iterable[str], target: Target) -> dict[str, list]:
-    """Every ``--grid``, each name once."""
+    """Every ``--grid``, each name once, with at most ``MAX_GRID_POINTS`` points in all."""
     grid: dict[str, list] = {}
+    points = 1
     for spec in grids:
         name, values = parse_grid(spec, target.parameters)
         if name in grid:
             raise UsageError(f"--grid {name} given twice")
         grid[name] = values
+        points *= len(values)
+        if points > limits.MAX_GRID_POINTS:
+            raise UsageError(f"--grid: {' x '.join(str(len(v)) for v in grid.values())} = {points} points is too "
+                             f"many (at most {limits.MAX_GRID_POINTS}, the limit MAX_GRID_POINTS)")
     return grid

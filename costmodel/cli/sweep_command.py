@@ -46,7 +46,14 @@ def sweep(target, grids, settings, fmt, convention, fuse, progress):
         click.echo(",".join(header))
         for rows in chunks():
             click.echo("\n".join(",".join(map(str, row)) for row in rows))
-    else:
-        document = {"name": target, "convention": convention, "grid": shown,
-                    "points": [dict(zip(header, row)) for rows in chunks() for row in rows]}
-        click.echo(json.dumps(document, indent=1))
+    else:  # streamed like CSV: the document is written point by point, never held whole
+        head = json.dumps({"name": target, "convention": convention, "grid": shown}, indent=1)
+        click.echo(head[:-2] + ',\n "points": [', nl=False)
+        first = True
+        for rows in chunks():
+            parts = []
+            for row in rows:
+                parts.append(("\n  " if first else ",\n  ") + json.dumps(dict(zip(header, row))))
+                first = False
+            click.echo("".join(parts), nl=False)
+        click.echo("\n ]\n}")
