@@ -24,7 +24,14 @@ from typing import Any, Iterable, Mapping
 
 from .dims import exact_ratio
 from .errors import CostModelError, NodeError, UsageError
-from .values import show
+from .values import show, suggest
+
+
+class LayerNotFound(UsageError, KeyError):
+    """:meth:`Analysis.layer` of a name the graph does not hold (a KeyError too, as a mapping's would be)."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
 from .graph import Graph, Node
 from .ops.base import Op, ReceptiveField, numel
 
@@ -109,7 +116,8 @@ class Analysis:
         for layer in self.layers:
             if layer.name == name:
                 return layer
-        raise KeyError(name)
+        raise LayerNotFound(f"analysis of '{self.graph.name}' has no layer {show(name, limit=80)}"
+                            f"{suggest(name, [layer.name for layer in self.layers])}")
 
     def group_by(self, key: str = "stage") -> dict[str, Cost]:
         """Totals per ``stage``, per op ``kind`` or per op ``category``, in order of first appearance."""

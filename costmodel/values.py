@@ -300,7 +300,7 @@ class Parameter:
     kind: str
     choices: tuple = ()
     doc: str = ""
-    maximum: int = limits.MAX_DIMENSION  # of a whole number
+    maximum: int = limits.MAX_DIMENSION  # of a whole number; below MAX_DIMENSION it counts things built: no symbol
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -322,6 +322,9 @@ class Parameter:
         """``value`` typed (decimals become exact fractions) and checked against the kind and the choices;
         a :class:`UsageError` ``<owner> <name> must be ..., got <value>`` otherwise."""
         if self.kind == "whole":
+            if self.maximum < limits.MAX_DIMENSION and is_symbolic(value):  # it counts things to build
+                raise _refuse(owner, self.name, f"a whole number from 1 to {self.maximum} (it counts what is "
+                                                f"built, so it cannot be a symbol)", value)
             value = check_whole(owner, self.name, value, maximum=self.maximum)
         elif self.kind in _KIND_CHECKS:
             value = _KIND_CHECKS[self.kind](owner, self.name, value)

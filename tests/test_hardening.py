@@ -180,6 +180,24 @@ PYTHON = {
  "linear_features_text": (4, "cm.Linear('a')", "OpError", "Linear out_features must be an integer or a symbol, got 'a'"),
  "conv_out_channels_none": (4, "cm.Conv2d(None)", "OpError",
                             "Conv2d out_channels must be an integer or a symbol, got None"),
+ "load_none": (4, "cm.load(None)", "UsageError", "cannot build NoneType None: give a zoo name, a spec or ONNX "
+                                                 "path, a function returning a Graph, or a Graph"),
+ "load_text_value": (4, "cm.load('resnet18', resolution='x')", "UsageError",
+                     "resnet18 resolution must be a number or a sympy expression, got 'x'"),
+ "load_directory": (4, "cm.load('/tmp/')", "UsageError", "no spec file '/tmp/'"),
+ "load_nul_byte": (4, "cm.load('x\\x00.yaml')", "UsageError", "no spec file 'x\\x00.yaml'"),
+ "load_name_5000": (4, "cm.load('x' * 5000)", "UsageError",
+                    "unknown architecture '" + "x" * 116 + "... and no spec file of that name; 'costmodel list' "
+                    "shows the architectures"),
+ "load_factory_symbol_I": (3, "cm.load(lambda w: small(), w=sympy.Symbol('I'))", "UsageError",
+                           "<lambda> w: symbol 'I' would not mean itself when results are read back: sympy reads "
+                           "it as ImaginaryUnit; pick another name"),
+ "analysis_layer_number": (4, "cm.analyze(small_with_conv()).layer(3)", "LayerNotFound",
+                           "analysis of 'g' has no layer 3"),
+ "analysis_layer_misspelt": (6, "cm.analyze(small_with_conv()).layer('conv')", "LayerNotFound",
+                             "analysis of 'g' has no layer 'conv' (did you mean conv1?)"),
+ "maxpool_kernel_2_40": (2, "cm.MaxPool2d(2**40)", "OpError",
+                         "MaxPool2d kernel must be at most 2147483648 (2**31), got 1099511627776"),
  # 6: unclear messages: a value is shown as a user writes it
  "split_sizes_none_shown_as_null": (6, "cm.Split(sizes='ab')", "OpError",
                                     "Split sizes must be a list of two or more channel counts, got 'ab'"),
@@ -197,6 +215,11 @@ CHILD = textwrap.dedent("""
 
     def small():
         return cm.Graph("g", (3, 4, 4))
+
+    def small_with_conv():
+        graph = small()
+        graph.add("conv1", cm.Conv2d(4, kernel=1), graph.input)
+        return graph
 
     def concat_twice(channels):
         graph = cm.Graph("g", (channels, 1, 1))
@@ -343,3 +366,203 @@ def test_nodes_limit_at_and_past():
     assert len(graph) == limits.MAX_NODES
     with pytest.raises(cm.GraphError, match=r"^graph 'g': more than 100000 nodes \(the limit MAX_NODES\)$"):
         graph.add("one_more", relu, graph.input)
+
+
+# ----- command lines: (class, arguments, exit status, exact stderr) ------------------------------------------------
+E = "costmodel: error: "
+G1 = ["sweep", "g1_bench"]
+CLI = {
+ # 1: user text never becomes markup: a refused name is quoted, never echoed raw into a table
+ "markup_in_setting_name": (1, ["table", "resnet18", "-s", "<b>=1"], 2,
+                            E + "-s expects NAME=VALUE with VALUE a number or a symbol name, got '<b>=1'"),
+ "formula_as_symbol": (1, ["table", "resnet18", "-s", "resolution==1+1"], 2,
+                       E + "-s resolution: '=1+1' is neither a number nor a symbol name (a letter, then letters, "
+                           "digits or _) nor an expression in symbols (32*k): invalid expression: invalid syntax"),
+ # 2: hangs and memory blow-ups, refused before the work
+ "setting_power_of_ten_huge": (2, ["table", "resnet50", "-s", "resolution=1e999999999"], 2,
+                               E + "-s resolution: '1e999999999' has the power of ten 999999999, beyond +-300 (the "
+                                   "limit MAX_NUMBER_DIGITS)"),
+ "setting_power_of_ten_past": (2, ["table", "resnet50", "-s", "resolution=1e301"], 2,
+                               E + "-s resolution: '1e301' has the power of ten 301, beyond +-300 (the limit "
+                                   "MAX_NUMBER_DIGITS)"),
+ "setting_power_of_ten_at": (2, ["table", "resnet50", "-s", "resolution=1e300"], 2,
+                             E + "resnet50 resolution must be at most 2147483648, got 1" + "0" * 56 + "..."),
+ "setting_digits_past": (2, ["table", "resnet50", "-s", "resolution=" + "9" * 301], 2,
+                         E + "-s resolution: '" + "9" * 56 + "... has more than 300 characters (the limit "
+                             "MAX_NUMBER_DIGITS)"),
+ "setting_1e200_on_plot": (2, ["plot", "roofline", "resnet50", "-s", "resolution=1e200", "-o", "x.png"], 2,
+                           E + "resnet50 resolution must be at most 2147483648, got 1" + "0" * 56 + "..."),
+ "setting_blocks_symbol": (4, ["table", "g4_bench", "-s", "blocks=r"], 2,
+                           E + "g4_bench blocks must be a whole number from 1 to 1000 (it counts what is built, so it "
+                               "cannot be a symbol), got r"),
+ "setting_blocks_million": (2, ["table", "g1_bench", "-s", "blocks=1000000"], 2,
+                            E + "g1_bench blocks must be at most 1000, got 1000000"),
+ "setting_width_1e100": (2, ["table", "mobilenet_v2", "-s", "width=1e100"], 2,
+                         E + "mobilenet_v2 width must be a number whose numerator and denominator are at most "
+                             "2147483648, got 1" + "0" * 56 + "..."),
+ "setting_classes_1e30": (2, ["table", "mobilenet_v2", "-s", "classes=1e30"], 2,
+                          E + "mobilenet_v2 classes must be at most 2147483648, got 1000000000000000000000000000000"),
+ "setting_power_tower": (2, ["table", "resnet50", "-s", "resolution=2**2**2**2**2"], 2, None),
+ "grid_step_tiny": (2, G1 + ["--grid", "c1=1:2:1e-999999999"], 2,
+                    E + "--grid c1: '1e-999999999' has the power of ten -999999999, beyond +-300 (the limit "
+                        "MAX_NUMBER_DIGITS)"),
+ "grid_axis_past": (2, G1 + ["--grid", "c1=1:10001:1"], 2,
+                    E + "--grid c1: 10001 values is too many (at most 10000, the limit MAX_GRID_VALUES)"),
+ "grid_axis_astronomic": (2, G1 + ["--grid", "c1=1:2:1e-300"], 2,
+                          E + "--grid c1: more than 18446744073709551616 values is too many (at most 10000, the "
+                              "limit MAX_GRID_VALUES)"),
+ "grid_list_past": (2, G1 + ["--grid", "c1=" + ",".join(map(str, range(1, 10002)))], 2,
+                    E + "--grid c1: 10001 values is too many (at most 10000, the limit MAX_GRID_VALUES)"),
+ "grid_three_axes_of_1000": (2, G1 + ["--grid", "c1=1:1000:1", "--grid", "c2=1:1000:1",
+                                      "--grid", "resolution=1:1000:1"], 2,
+                             E + "--grid: 1000 x 1000 x 1000 = 1000000000 points is too many (at most 1000000, the "
+                                 "limit MAX_GRID_POINTS)"),
+ "grid_points_just_past": (2, G1 + ["--grid", "c1=1:1000:1", "--grid", "c2=1:1000:1", "--grid", "blocks=1,2"], 2,
+                           E + "--grid: 1000 x 1000 x 2 = 2000000 points is too many (at most 1000000, the limit "
+                               "MAX_GRID_POINTS)"),
+ "grid_number_digits": (2, G1 + ["--grid", "c1=1," + "7" * 400], 2,
+                        E + "--grid c1: '" + "7" * 56 + "... has more than 300 characters (the limit "
+                            "MAX_NUMBER_DIGITS)"),
+ # 3: silent wrong numbers: names sympy reads as something else
+ "setting_symbol_I": (3, ["table", "resnet50", "-s", "resolution=I", "--format", "json"], 2,
+                      E + "symbol 'I' would not mean itself when results are read back: sympy reads it as "
+                          "ImaginaryUnit; pick another name"),
+ "setting_symbol_E": (3, ["table", "resnet50", "-s", "resolution=E"], 2,
+                      E + "symbol 'E' would not mean itself when results are read back: sympy reads it as Exp1; "
+                          "pick another name"),
+ "setting_symbol_pi_in_expression": (3, ["table", "resnet50", "-s", "resolution=32*pi"], 2,
+                                     E + "symbol 'pi' would not mean itself when results are read back: sympy reads "
+                                         "it as Pi; pick another name"),
+ "setting_symbol_oo": (3, ["table", "mobilenet_v2", "-s", "width=oo"], 2,
+                       E + "symbol 'oo' would not mean itself when results are read back: sympy reads it as "
+                           "Infinity; pick another name"),
+ "setting_symbol_true": (3, ["table", "resnet50", "-s", "resolution=true"], 2,
+                         E + "symbol 'true' would not mean itself when results are read back: sympy reads it as "
+                             "BooleanTrue True; pick another name"),
+ "setting_symbol_beta": (3, ["table", "mobilenet_v2", "-s", "width=beta"], 2,
+                         E + "symbol 'beta' would not mean itself when results are read back: sympy reads it as the "
+                             "function beta; pick another name"),
+ "grid_name_Q": (3, G1 + ["--grid", "Q=1,2"], 2,
+                 E + "--grid name 'Q' would not mean itself when results are read back: sympy reads it as the "
+                     "object Q (AssumptionKeys); pick another name"),
+ # 4: internal errors and foreign exceptions
+ "target_300_characters": (4, ["table", "a" * 300], 2,
+                           E + "unknown architecture '" + "a" * 116 + "... and no spec file of that name; "
+                               "'costmodel list' shows the architectures"),
+ "target_nul_byte": (4, ["table", "x\x00.yaml"], 2, E + "no spec file 'x\\x00.yaml'"),
+ "plot_output_directory": (4, ["plot", "roofline", "resnet50", "-o", "."], 2,
+                           E + "plot output '.' is a directory; give a file name such as roofline.png"),
+ "plot_output_trailing_slash": (4, ["plot", "roofline", "resnet50", "-o", "out.png/"], 2,
+                                E + "plot output 'out.png/' is a directory; give a file name such as roofline.png"),
+ "plot_output_missing_folder": (4, ["plot", "g1", "-o", "no/such/folder/g1.png"], 2, None),
+ "peak_flops_nan": (4, ["plot", "roofline", "resnet50", "--peak-flops", "nan", "-o", "x.png"], 2,
+                    E + "--peak-flops must be a positive number, got nan"),
+ "peak_flops_inf": (4, ["plot", "roofline", "resnet50", "--peak-flops", "inf", "-o", "x.png"], 2,
+                    E + "--peak-flops must be a positive number, got inf"),
+ "peak_flops_negative": (4, ["plot", "roofline", "resnet50", "--peak-flops", "-1e12", "-o", "x.png"], 2,
+                         E + "--peak-flops must be a positive number, got -1000000000000.0"),
+ "bandwidth_zero": (4, ["plot", "roofline", "resnet50", "--bandwidth", "0", "-o", "x.png"], 2,
+                    E + "--bandwidth must be a positive number, got 0.0"),
+ "sweep_symbol_held": (4, G1 + ["--grid", "c1=1:4:1", "-s", "c2=k"], 2,
+                       E + "parameter c2 is held at k, which is not a number: a sweep needs a number for every "
+                           "parameter it does not sweep"),
+ "sweep_symbol_without_value": (4, ["sweep", "FREE_SPEC", "--grid", "c=3,4"], 2,
+                                E + "sweep: h has no value: give it a number or sweep it too"),
+ # 6: unclear messages
+ "grid_not_a_number": (6, G1 + ["--grid", "c1=1,two"], 2, E + "--grid c1: 'two' is not a number"),
+ "grid_zero_denominator": (6, G1 + ["--grid", "c1=1/0"], 2, E + "--grid c1: '1/0' is not a number"),
+}
+
+CLI_CHILD = textwrap.dedent("""
+    import json, os, resource, signal, sys, tempfile
+    resource.setrlimit(resource.RLIMIT_AS, (3 * 2**30, 3 * 2**30))
+    from click.testing import CliRunner
+    from costmodel.cli import main
+
+    def hang(*_):
+        raise TimeoutError
+
+    signal.signal(signal.SIGALRM, hang)
+    cases = json.loads(sys.stdin.read())
+    os.chdir(tempfile.mkdtemp())
+    with open("free.yaml", "w") as spec:
+        spec.write("input: [c, h, h]\\nsymbols: [c, h]\\nlayers:\\n- {kind: conv, out_channels: 8, kernel: 3, padding: 1}\\n")
+    runner = CliRunner()
+    results = {}
+    for name, args in cases.items():
+        args = [("free.yaml" if a == "FREE_SPEC" else a) for a in args]
+        signal.alarm(120)  # a hang guard only
+        try:
+            done = runner.invoke(main, args, catch_exceptions=True)
+            results[name] = [done.exit_code, done.stderr, repr(done.exception) if done.exit_code not in (0, 2) else ""]
+        except TimeoutError:
+            results[name] = ["HANG", "", ""]
+        except MemoryError:
+            results[name] = ["OUT OF MEMORY", "", ""]
+        finally:
+            signal.alarm(0)
+    print(json.dumps(results))
+""")
+
+
+@pytest.fixture(scope="module")
+def cli_outcomes():
+    return run_child(CLI_CHILD, {name: args for name, (_, args, _, _) in CLI.items()})
+
+
+@pytest.mark.parametrize("name", sorted(CLI))
+def test_bad_command_line_gives_one_line_and_its_status(name, cli_outcomes):
+    _, _, status, message = CLI[name]
+    code, stderr, _ = cli_outcomes[name]
+    assert code == status
+    assert stderr.count("\n") == 1 and stderr.startswith(E) and "Traceback" not in stderr
+    if message is not None:
+        assert stderr == message + "\n"
+
+
+def test_the_corpus_covers_every_class_and_is_large():
+    classes = [c for c, *_ in PYTHON.values()] + [c for c, *_ in CLI.values()]
+    assert len(classes) >= 70 and set(classes) >= {1, 2, 3, 4, 6}
+
+
+# ----- class 5: exit codes and streams, as real processes -----------------------------------------------------------
+def costmodel(*args, stdout=subprocess.PIPE, env=None, **extra):
+    limit = "import resource; resource.setrlimit(resource.RLIMIT_AS, (3 * 2**30, 3 * 2**30)); "
+    code = limit + "import runpy, sys; sys.argv[0] = 'costmodel'; runpy.run_module('costmodel', run_name='__main__')"
+    return subprocess.Popen([sys.executable, "-c", code, *args], stdout=stdout, stderr=subprocess.PIPE, cwd=ROOT,
+                            env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}, **extra)
+
+
+def test_a_reader_that_stops_early_is_not_an_error():
+    process = costmodel("list")
+    process.stdout.readline()
+    process.stdout.close()  # like `costmodel list | head -1`
+    stderr = process.stderr.read()
+    assert process.wait(timeout=300) == 0
+    assert stderr == b""
+
+
+def test_a_full_disk_is_one_line_and_status_1():
+    with open("/dev/full", "wb") as full:
+        process = costmodel("table", "resnet50", stdout=full)
+        _, stderr = process.communicate(timeout=300)
+    assert process.returncode == 1
+    assert stderr == b"costmodel: error: cannot write the output: No space left on device\n"
+
+
+@pytest.mark.parametrize("setting", ["0", "false", "", "no"])
+def test_debug_off_words_give_no_traceback(setting):
+    process = costmodel("table", "a" * 300, env={"COSTMODEL_DEBUG": setting})
+    _, stderr = process.communicate(timeout=300)
+    assert process.returncode == 2 and stderr.count(b"\n") == 1 and b"Traceback" not in stderr
+
+
+def test_ctrl_c_is_one_line_and_status_130():
+    process = costmodel("sweep", "g1_bench", "--grid", "c1=1:1000:1", "--grid", "c2=1:1000:1", "--no-progress",
+                        stdout=subprocess.DEVNULL)
+    import time
+    time.sleep(8)  # well inside the sweep's imports or work; either way Ctrl-C must end it the same way
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=300)
+    assert process.returncode == 130
+    assert stderr == b"costmodel: interrupted\n"
