@@ -116,7 +116,7 @@ PYTHON = {
                    "BooleanFalse False; pick another name"),
  "symbols_lambda": (3, "cm.symbols('lambda')", "UsageError",
                     "symbols name 'lambda' would not mean itself when results are read back: sympy reads it as a "
-                    "Python keyword, not a name; pick another name"),
+                    "Python word, not a symbol; pick another name"),
  "zoo_symbol_I": (3, "build('mobilenet_v2', resolution=sympy.Symbol('I', positive=True))", "UsageError",
                   "mobilenet_v2 resolution: symbol 'I' would not mean itself when results are read back: sympy "
                   "reads it as ImaginaryUnit; pick another name"),
