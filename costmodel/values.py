@@ -134,12 +134,20 @@ def _fraction_text(value: Fraction) -> str:
     return f"{'-' if value < 0 else ''}{digits[:-places]}.{digits[-places:]}"
 
 
-def suggest(word: Any, options: Iterable) -> str:
-    """`` (did you mean a, b?)`` naming up to three of ``options`` close to ``word``, or ``""``."""
+def suggest(word: Any, options: Iterable, separator: str = ", ") -> str:
+    """`` (did you mean a, b?)`` naming up to three of ``options`` close to ``word`` (joined by
+    ``separator``), or ``""``."""
     if not isinstance(word, str):
         return ""
     close = difflib.get_close_matches(word, [str(option) for option in options], n=3)
-    return f" (did you mean {', '.join(close)}?)" if close else ""
+    return f" (did you mean {separator.join(close)}?)" if close else ""
+
+
+def excerpt(text: Any, limit: int = 40) -> str:
+    """Text a user wrote, quoted back in a message: on one line, shortened with ``...`` past ``limit``
+    characters (unlike :func:`show`, which prints a value, this echoes the text as written)."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 # ----- symbol names -------------------------------------------------------------------------------------------

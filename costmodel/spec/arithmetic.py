@@ -16,6 +16,7 @@ from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
+from ..values import excerpt
 from .limits import MAX_NUMBER_BITS, MAX_NUMBER_DIGITS, MAX_SYMBOLIC_EXPONENT
 
 
@@ -23,10 +24,7 @@ class ArithmeticProblem(Exception):
     """An operation that has no exact answer (division by zero, a number too large, an undecidable test)."""
 
 
-def shown(value: Any, limit: int = 40) -> str:
-    """A value for a message, on one line and shortened past ``limit`` characters."""
-    text = " ".join(str(value).split())
-    return text if len(text) <= limit else text[:limit - 3] + "..."
+shown = excerpt  # what a user wrote, quoted back in a message: costmodel.values.excerpt
 
 
 def is_number(value: Any) -> bool:

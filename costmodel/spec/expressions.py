@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import ast
 import contextvars
-import difflib
 import math
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -30,6 +29,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from ..values import suggest as values_suggest
 from . import arithmetic
 from .arithmetic import FUNCTIONS, ArithmeticProblem
 from .limits import MAX_EXPRESSION_CHARS, MAX_EXPRESSION_DEPTH, MAX_EXPRESSION_STEPS
@@ -84,9 +84,8 @@ class Expression:
 
 
 def suggest(word: str, options) -> str:
-    """`` (did you mean x?)`` for the closest options, or nothing."""
-    close = difflib.get_close_matches(word, sorted(options), n=3)
-    return f" (did you mean {' or '.join(close)}?)" if close else ""
+    """`` (did you mean x or y?)``: :func:`costmodel.values.suggest`, worded as spec messages word it."""
+    return values_suggest(word, sorted(options), separator=" or ")
 
 
 @lru_cache(maxsize=4096)
