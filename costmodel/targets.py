@@ -104,10 +104,26 @@ class _SpecTarget(Target):
         return self.spec.build(typed)
 
 
-def target(obj: Any) -> Target:
+def target(obj: Any, *, allow_unknown: bool = False) -> Target:
     """The :class:`Target` of ``obj``: a Target (itself), a zoo name, a spec path (``.yaml``/``.yml``, a path
     with a directory, or an existing file), an ONNX path (``.onnx``), a callable returning a Graph (its
-    parameters are its arguments, their kinds read from their defaults), or a Graph (no parameters)."""
+    parameters are its arguments, their kinds read from their defaults), or a Graph (no parameters).
+
+    ``allow_unknown`` (ONNX files only): nodes of op types costmodel has no rule for count 0 flops (their
+    mac: inputs + outputs) instead of failing the build; the import report lists them."""
+    found = _target(obj)
+    if not allow_unknown or getattr(found, "allow_unknown", False):
+        return found
+    if not hasattr(found, "allow_unknown"):
+        raise UsageError(f"allow_unknown applies to ONNX files only, and {show(found.name)} is not one")
+    import copy
+
+    found = copy.copy(found)  # the caller's target is left as it was
+    found.allow_unknown = True
+    return found
+
+
+def _target(obj: Any) -> Target:
     if isinstance(obj, Target):
         return obj
     if isinstance(obj, Graph):
@@ -120,9 +136,10 @@ def target(obj: Any) -> Target:
                      f"function returning a Graph, or a Graph")
 
 
-def load(obj: Any, **values: Any) -> Graph:
-    """``target(obj).build(**values)``: the graph of a zoo name, a spec or ONNX path, or a graph factory."""
-    return target(obj).build(**values)
+def load(obj: Any, *, allow_unknown: bool = False, **values: Any) -> Graph:
+    """``target(obj, allow_unknown=allow_unknown).build(**values)``: the graph of a zoo name, a spec or ONNX
+    path, or a graph factory."""
+    return target(obj, allow_unknown=allow_unknown).build(**values)
 
 
 def _path_target(obj: str | os.PathLike) -> Target:

@@ -12,6 +12,7 @@ import click
 
 from ..errors import UsageError
 from ..values import show
+from .unknown import allow_unknown_option
 
 NAMES = ("g1", "g2", "g3", "g4", "breakdown", "roofline", "scaling", "pareto")
 TARGETED = ("breakdown", "roofline", "scaling")
@@ -33,7 +34,8 @@ TARGETED = ("breakdown", "roofline", "scaling")
               help="roofline: memory bandwidth in bytes per second (overrides --device's).")
 @click.option("--convention", type=click.Choice(["paper", "all"]), default=None,
               help="breakdown and roofline: counting convention (defaults: paper, all).")
-def plot(name, target, settings, output, by, device, peak_flops, bandwidth, convention):
+@allow_unknown_option
+def plot(name, target, settings, output, by, device, peak_flops, bandwidth, convention, allow_unknown):
     """Draw figure NAME (g1, g2, g3, g4, breakdown, roofline, scaling, pareto) into FILE.
 
     breakdown, roofline and scaling need a TARGET (zoo name or spec path); the others take none.
@@ -62,12 +64,17 @@ def plot(name, target, settings, output, by, device, peak_flops, bandwidth, conv
     if convention is not None and name not in ("breakdown", "roofline"):
         raise UsageError("--convention applies to breakdown and roofline only")
     from .. import plots  # loads matplotlib only now
-    from ..targets import target as find
     from .settings import parse_settings
+    from .unknown import echo_unknown, find_target, listed_unknown, pointing_at_the_flag
 
     if name in TARGETED:
-        chosen = find(target)
+        chosen = find_target(target, allow_unknown)
         values = parse_settings(settings, chosen)
+    elif allow_unknown:
+        raise UsageError(f"--allow-unknown applies to plots of a TARGET ({', '.join(TARGETED)}), not to {name}")
+    if name in TARGETED:
+        with pointing_at_the_flag():
+            echo_unknown(listed_unknown(chosen, values))
     if name == "breakdown":
         fig = plots.breakdown(chosen, values=values, by=by, convention=convention or "paper")
     elif name == "roofline":

@@ -8,6 +8,7 @@ import click
 
 from ..analysis import CONVENTIONS, FUSIONS
 from ..errors import UsageError
+from .unknown import allow_unknown_option
 
 
 @click.command("sweep")
@@ -19,19 +20,22 @@ from ..errors import UsageError
 @click.option("--convention", type=click.Choice(CONVENTIONS), default="paper", show_default=True)
 @click.option("--fuse", multiple=True, type=click.Choice(FUSIONS), help="Fusion switches (mac only).")
 @click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: on a tty).")
-def sweep(target, grids, settings, fmt, convention, fuse, progress):
+@allow_unknown_option
+def sweep(target, grids, settings, fmt, convention, fuse, progress, allow_unknown):
     """Totals (flops, params, mac) of TARGET at every point of the grid, compiled once."""
     from ..numeric import COLUMNS, compile_sweep, iter_sweep, show_value
-    from ..targets import target as find
     from .settings import parse_grids, parse_settings
+    from .unknown import echo_unknown, find_target, listed_unknown, pointing_at_the_flag
 
-    chosen = find(target)
+    chosen = find_target(target, allow_unknown)
     grid = parse_grids(grids, chosen)
     values = parse_settings(settings, chosen)
     for name in grid:
         if name in values:
             raise UsageError(f"{name} is both set (-s) and swept (--grid)")
-    plan = compile_sweep(chosen, grid, values=values, convention=convention, fuse=fuse, progress=progress)
+    with pointing_at_the_flag():
+        echo_unknown(listed_unknown(chosen, values))
+        plan = compile_sweep(chosen, grid, values=values, convention=convention, fuse=fuse, progress=progress)
     shown = {n: [show_value(v) for v in plan.values[n]] for n in plan.names}
     header = list(plan.names) + list(COLUMNS)
 

@@ -6,6 +6,8 @@ import click
 from ..analysis import CONVENTIONS, FUSIONS
 from ..render import FORMATS
 from ..report import GROUPINGS
+from .unknown import (allow_unknown_option, build_listing_unknown, echo_unknown, find_target, pointing_at_the_flag,
+                      with_unknown)
 
 
 @click.command(name="list")
@@ -35,16 +37,20 @@ def list_architectures():
               help="paper: flops of convolutions and fully connected layers only; all: every op.")
 @click.option("--fuse", multiple=True, type=click.Choice(FUSIONS),
               help="Fold BatchNorm / activations into convolutions, or merge concat+shuffle+split (mac only).")
-def table(target, settings, fmt, by, convention, fuse):
-    """Layer table of TARGET, a zoo name (see 'costmodel list') or a spec file."""
+@allow_unknown_option
+def table(target, settings, fmt, by, convention, fuse, allow_unknown):
+    """Layer table of TARGET, a zoo name (see 'costmodel list'), a spec file or an ONNX file."""
     from ..analysis import analyze
     from ..render import render
     from ..report import table as make_table
-    from ..targets import target as find
     from .settings import parse_settings
 
-    chosen = find(target)
+    chosen = find_target(target, allow_unknown)
     values = parse_settings(settings, chosen)
-    analysis = analyze(chosen.build(**values), convention, fuse)
-    click.echo(render(make_table(analysis, by), fmt, name=chosen.name, parameters=chosen.values(**values),
-                      convention=convention))
+    with pointing_at_the_flag():
+        graph, groups = build_listing_unknown(chosen, values)
+    analysis = analyze(graph, convention, fuse)
+    click.echo(with_unknown(render(make_table(analysis, by), fmt, name=chosen.name,
+                                   parameters=chosen.values(**values), convention=convention), fmt, groups))
+    if fmt in ("csv", "latex"):
+        echo_unknown(groups)

@@ -7,10 +7,10 @@
 
 See ``docs/import.md`` for what is supported and how params are counted.
 """
-from .importer import FOLDERS, HANDLERS, ImportReport, UnknownNode, folds, handles
+from .importer import FOLDERS, HANDLERS, ImportReport, UnknownNode, UnsupportedOps, folds, handles
 from .target import Imported, OnnxTarget, onnx_target
 
-__all__ = ["supported_ops_table", "onnx_target", "OnnxTarget", "Imported", "ImportReport", "UnknownNode", "HANDLERS", "FOLDERS",
+__all__ = ["supported_ops_table", "onnx_target", "OnnxTarget", "Imported", "ImportReport", "UnknownNode", "UnsupportedOps", "HANDLERS", "FOLDERS",
            "handles", "folds"]
 
 

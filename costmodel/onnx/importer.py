@@ -53,6 +53,14 @@ class Unsupported(CostModelError):
     """A node whose op type, or whose attributes, we cannot cost (an unknown op under ``allow_unknown``)."""
 
 
+class UnsupportedOps(ModelError):
+    """The op types of a model that have no handler: ``ops`` maps each to its count and first node's name."""
+
+    def __init__(self, message: str, ops: dict):
+        super().__init__(message)
+        self.ops = ops
+
+
 @dataclass(frozen=True)
 class Const:
     """A constant tensor: full ONNX shape, element type, and flat values when known (ints, exact numbers,
@@ -482,7 +490,8 @@ class Importer:
         if missing:
             listed = "; ".join(f"{op} ({len(found)} node{'s' if len(found) > 1 else ''}, first "
                                f"'{found[0].name}')" for op, found in sorted(missing.items()))
-            raise ModelError(f"{self.file}: unsupported ONNX op{'s' if len(missing) > 1 else ''}: {listed}")
+            raise UnsupportedOps(f"{self.file}: unsupported ONNX op{'s' if len(missing) > 1 else ''}: {listed}",
+                                 {op: (len(found), found[0].name) for op, found in missing.items()})
 
 
 def input_symbols(graph: wire.GraphDef) -> dict[str, str]:
