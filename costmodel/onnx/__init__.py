@@ -10,8 +10,8 @@ See ``docs/import.md`` for what is supported and how params are counted.
 from .importer import FOLDERS, HANDLERS, ImportReport, UnknownNode, UnsupportedOps, folds, handles
 from .target import Imported, OnnxTarget, onnx_target
 
-__all__ = ["supported_ops_table", "onnx_target", "OnnxTarget", "Imported", "ImportReport", "UnknownNode", "UnsupportedOps", "HANDLERS", "FOLDERS",
-           "handles", "folds"]
+__all__ = ["supported_ops_table", "onnx_target", "OnnxTarget", "Imported", "ImportReport", "UnknownNode",
+           "UnsupportedOps", "HANDLERS", "FOLDERS", "handles", "folds"]
 
 
 def supported_ops_table() -> str:

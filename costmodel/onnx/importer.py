@@ -358,8 +358,8 @@ class Importer:
             for name in node.inputs:
                 if name:
                     self.readers[name] = self.readers.get(name, 0) + 1
-        self._refuse_unknown(nodes)
         plan = find_patterns(nodes, self.readers, self.values)
+        self._refuse_unknown(plan)
         for index, node in enumerate(plan):
             self._run_node(node, index)
         for info in graph.outputs:
@@ -478,7 +478,11 @@ class Importer:
             return
         constant = set(self.values) - {name for name, v in self.values.items() if isinstance(v, Tensor)}
         missing: dict[str, list] = {}
+        from .patterns import Matched
+
         for node in nodes:
+            if isinstance(node, Matched):  # a recognised layer (its parts are checked if it does not fit)
+                continue
             op = node.op_type if node.domain in ("", "ai.onnx") else f"{node.domain}.{node.op_type}"
             inputs_constant = all(not name or name in constant for name in node.inputs)
             foldable = node.op_type in FOLDERS and (inputs_constant or node.op_type in SHAPE_READERS)

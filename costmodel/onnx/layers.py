@@ -3,7 +3,7 @@ BatchNormalization, pooling, Resize/Upsample."""
 from __future__ import annotations
 
 from ..errors import ModelError
-from ..dims import ceil_div, exact_ratio, fmt, surely_different
+from ..dims import ceil_div, fmt, surely_different
 from ..ops import (AvgPool2d, BatchNorm, Conv2d, ConvTranspose2d, Flatten, GlobalAvgPool, Linear, MaxPool2d,
                    Upsample)
 from .importer import NodeContext, Unsupported, handles
@@ -142,17 +142,31 @@ def conv_transpose(ctx: NodeContext) -> None:
     else:
         raw = ctx.attr.ints("pads", (0, 0, 0, 0), length=4, minimum=0)
         pads = [(raw[0], raw[2]), (raw[1], raw[3])]
-    padding = []
+    padding, crop = [], [0, 0]
     for axis, (begin, end) in enumerate(pads):
         if isinstance(begin, int) and isinstance(end, int) and (begin < 0 or end < 0):
             raise Unsupported(f"output_shape {list(output_shape)} needs negative padding {begin}, {end}")
-        if (begin + end) % 2:  # (n-1)s - (b+e) + span + op  ==  (n-1)s - 2*ceil((b+e)/2) + span + (op + 1)
-            output_padding[axis] += 1
-        padding.append((begin + end + 1) // 2)
+        half = (begin + end) // 2
+        if (begin + end) % 2:  # (n-1)s - (b+e) + span + op  ==  (n-1)s - 2*floor((b+e)/2) + span + (op - 1)
+            if output_padding[axis] >= 1:
+                output_padding[axis] -= 1
+            elif output_padding[axis] + 1 < max(strides[axis], dilations[axis]):
+                output_padding[axis] += 1   # ... == (n-1)s - 2*ceil((b+e)/2) + span + (op + 1)
+                half += 1
+            else:
+                crop[axis] = 1   # one row (column) too many, cut by a Pad of -1 on the side with more padding
+        padding.append(half)
     op = ConvTranspose2d(per_group * group, kernel=kernel, stride=strides, padding=tuple(padding),
                          output_padding=tuple(output_padding), dilation=dilations, groups=group,
                          bias=_bias(ctx, 2, per_group * group))
-    ctx.output(ctx.add(op, x))
+    y = ctx.add(op, x)
+    if any(crop):
+        from ..ops import Pad
+
+        begins = [0] + [-c if b > e else 0 for c, (b, e) in zip(crop, pads)]
+        ends = [0] + [-c if b <= e else 0 for c, (b, e) in zip(crop, pads)]
+        y = ctx.add(Pad(tuple(begins + ends)), y)
+    ctx.output(y)
 
 
 @handles("Gemm")
@@ -224,8 +238,8 @@ def _pool(ctx: NodeContext, op_class) -> None:
     pads = window_pads(ctx, sizes, kernel, strides, dilations)
     if ceil_mode and any(b != e for b, e in pads):
         raise Unsupported(f"ceil_mode with unequal pads {pads} is not supported")
-    padding = symmetric(pads, ctx.op_type)
     ctx.unused_outputs(1, "indices")
+    x, padding = padded(ctx, x, pads)
     op = op_class(kernel=kernel, stride=strides, padding=padding, ceil_mode=ceil_mode)
     ctx.output(ctx.add(op, x))
 
@@ -281,13 +295,16 @@ def reduce_mean(ctx: NodeContext) -> None:
 
 @handles("Resize", "Upsample")
 def resize(ctx: NodeContext) -> None:
-    """Resize / Upsample by integer factors on H and W -> Upsample (nearest, or linear as bilinear)."""
+    """Resize / Upsample on H and W -> Upsample (nearest, or linear as bilinear): by the ``scales`` (whole or
+    fractional: the output is ``floor(size * scale)``) or to the ``sizes``."""
     x = ctx.activation(0)
-    h, w = spatial(ctx, x)
+    spatial(ctx, x)
     mode = ctx.attr.string("mode", "nearest")
     if mode not in ("nearest", "linear", "bilinear"):
         raise Unsupported(f"mode {mode!r} is not supported (nearest or linear)")
+    mode = "nearest" if mode == "nearest" else "bilinear"
     full = ctx.full_shape(x)
+    sizes = None
     if "scales" in ctx.attr:
         factors = ctx.attr.floats("scales")
     elif ctx.op_type == "Upsample" or ctx.opset < 11:
@@ -298,7 +315,13 @@ def resize(ctx: NodeContext) -> None:
             sizes = ctx.known(3, "sizes")
             if sizes is None:
                 raise Unsupported("Resize needs scales or sizes")
-            factors = [exact_ratio(out, n) for out, n in zip(sizes, full)]
+            if len(sizes) != 4:
+                raise Unsupported(f"sizes must have 4 values, got {list(sizes)}")
+            if any(surely_different(out, n) for out, n in zip(sizes[:2], full[:2])):
+                raise Unsupported(f"resizing the batch or channel axis (sizes {list(sizes)} for "
+                                  f"{fmt(full)}) is not supported")
+            ctx.output(ctx.add(Upsample(size=tuple(int(v) for v in sizes[2:]), mode=mode), x))
+            return
     if factors is None or len(factors) != 4:
         raise Unsupported(f"scales must have 4 values, got {factors}")
     for axis in (0, 1):
@@ -306,10 +329,21 @@ def resize(ctx: NodeContext) -> None:
             raise Unsupported(f"resizing the batch or channel axis (scales {list(factors)}) is not supported")
     scale = []
     for factor in factors[2:]:
-        whole = int(factor) if isinstance(factor, (int, float)) and float(factor).is_integer() else \
-            (factor if getattr(factor, "is_integer", False) is True else None)
-        if whole is None or whole < 1:
-            raise Unsupported(f"only whole scale factors are supported, got {list(factors[2:])}")
-        scale.append(int(whole))
-    op = Upsample(scale=tuple(scale), mode="nearest" if mode == "nearest" else "bilinear")
-    ctx.output(ctx.add(op, x))
+        if not isinstance(factor, (int, float)) or not factor > 0 or factor == float("inf"):
+            raise Unsupported(f"scales must be positive numbers, got {list(factors[2:])}")
+        scale.append(int(factor) if float(factor).is_integer() else float32_decimal(factor))
+    ctx.output(ctx.add(Upsample(scale=tuple(scale), mode=mode), x))
+
+
+def float32_decimal(value: float):
+    """The shortest decimal that reads back as the same 32-bit float (``0.3`` for float32(0.3)), as a
+    Fraction: what the exporter wrote, exact."""
+    import struct
+    from fractions import Fraction
+
+    stored = struct.unpack("<f", struct.pack("<f", value))[0]
+    for digits in range(1, 10):
+        text = f"{value:.{digits}g}"
+        if struct.unpack("<f", struct.pack("<f", float(text)))[0] == stored:
+            return Fraction(text)
+    return Fraction(value)

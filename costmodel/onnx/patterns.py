@@ -3,6 +3,8 @@
 * Reshape [N, g, C/g, H, W] -> Transpose (0, 2, 1, 3, 4) -> Reshape [N, C, H, W]: ChannelShuffle(g)
 * x * Sigmoid(x): Swish;  x * HardSigmoid(x) (alpha 1/6, beta 1/2): HardSwish
 * x / sqrt(2) -> Erf -> + 1 -> x * . -> * 1/2: GELU (PyTorch's export of the exact GELU)
+* 0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 * x^3))), x^3 as x * (x * x) or Pow(x, 3): GELU (the tanh
+  approximation, PyTorch's ``approximate="tanh"``)
 
 The structure is matched before the pass (each inner tensor read by the next node only); the values
 (shapes, constants) are checked when the group is reached, and a group that does not fit is costed node by
@@ -48,6 +50,7 @@ def find_patterns(nodes: list, readers: dict, values: dict) -> list:
         rest = [n for n in node.inputs if n != name]
         return rest[0] if len(rest) == 1 else None
 
+    producers = {name: node for node in nodes for name in node.outputs if name}
     groups: dict[int, Matched] = {}
     taken: set[int] = set()
     for node in nodes:
@@ -75,11 +78,67 @@ def find_patterns(nodes: list, readers: dict, values: dict) -> list:
             if half and sorted(mul.inputs) == sorted([x, add.outputs[0]]) and all(constants):
                 group = Matched(node.name, "", "", [x, *constants], list(half.outputs), pattern="gelu",
                                 parts=[node, erf, add, mul, half])
+        elif node.op_type == "Tanh":
+            group = _tanh_gelu(node, producers, sole)
+        if group is not None and any(id(part) in taken for part in group.parts):
+            group = None
         if group is not None:
             group.op_type = "+".join(part.op_type for part in group.parts)
             taken.update(id(part) for part in group.parts)
             groups[id(group.parts[-1])] = group
     return [groups.get(id(node), node) for node in nodes if id(node) not in taken or id(node) in groups]
+
+
+def _tanh_gelu(tanh, producers: dict, sole) -> Matched | None:
+    """The tanh-approximation GELU around ``tanh``, or None; the constants are checked when costed."""
+    def made(name, op_type):
+        node = producers.get(name)
+        return node if node is not None and node.op_type == op_type and node.domain in ("", "ai.onnx") and \
+            len(node.inputs) == 2 else None
+
+    def split(node, op_type):  # (the operand made by an op_type node, that node, the other operand)
+        for i in (0, 1):
+            inner = made(node.inputs[i], op_type)
+            if inner is not None and sole(inner, node.op_type) is node:
+                return inner, node.inputs[1 - i]
+        return None, None
+
+    inner = made(tanh.inputs[0], "Mul")
+    if inner is None or sole(inner, "Tanh") is not tanh:
+        return None
+    shifted, beta = split(inner, "Add")                   # sqrt(2/pi) * (x + 0.044715 x^3)
+    scaled, x = split(shifted, "Mul") if shifted else (None, None)   # x + 0.044715 x^3
+    if scaled is None:
+        return None
+    cube = None
+    for i in (0, 1):
+        candidate = producers.get(scaled.inputs[i])
+        if candidate is not None and candidate.op_type in ("Mul", "Pow") and sole(candidate, "Mul") is scaled:
+            cube, kappa = candidate, scaled.inputs[1 - i]
+    if cube is None:
+        return None
+    parts, extra = [], []
+    if cube.op_type == "Pow":
+        if cube.inputs[0] != x:
+            return None
+        extra = [cube.inputs[1]]
+    else:
+        square, rest = split(cube, "Mul")
+        if square is None or rest != x or list(square.inputs) != [x, x]:
+            return None
+        parts.append(square)
+    plus = sole(tanh, "Add")
+    times = plus and sole(plus, "Mul")
+    half = times and sole(times, "Mul")
+    if not half or x not in times.inputs:
+        return None
+    one = [n for n in plus.inputs if n != tanh.outputs[0]]
+    halves = [n for n in half.inputs if n != times.outputs[0]]
+    if len(one) != 1 or len(halves) != 1 or sorted(times.inputs) != sorted([x, plus.outputs[0]]):
+        return None
+    parts += [cube, scaled, shifted, inner, tanh, plus, times, half]
+    return Matched(parts[0].name, "", "", [x, kappa, beta, one[0], halves[0], *extra], list(half.outputs),
+                   pattern="tanh_gelu", parts=parts)
 
 
 def _scalar(ctx: NodeContext, index: int, expected: float) -> None:
@@ -138,4 +197,15 @@ def gelu(ctx: NodeContext) -> None:
     ctx.output(ctx.add(GELU(), ctx.activation(0)))
 
 
-PATTERNS = {"channel_shuffle": channel_shuffle, "swish": swish, "hard_swish": hard_swish, "gelu": gelu}
+def tanh_gelu(ctx: NodeContext) -> None:
+    from ..ops import GELU
+
+    for index, expected in ((1, 0.044715), (2, math.sqrt(2 / math.pi)), (3, 1.0), (4, 0.5)):
+        _scalar(ctx, index, expected)
+    if len(ctx.node.inputs) > 5:
+        _scalar(ctx, 5, 3.0)
+    ctx.output(ctx.add(GELU(), ctx.activation(0)))
+
+
+PATTERNS = {"channel_shuffle": channel_shuffle, "swish": swish, "hard_swish": hard_swish, "gelu": gelu,
+            "tanh_gelu": tanh_gelu}
