@@ -8,6 +8,7 @@ from contextlib import contextmanager
 import click
 
 from ..errors import ModelError, UsageError
+from ..values import show
 
 allow_unknown_option = click.option(
     "--allow-unknown", is_flag=True, default=False,
@@ -15,8 +16,8 @@ allow_unknown_option = click.option(
 
 
 def find_target(text: str, allow_unknown: bool):
-    """The target named on the command line; without the flag, an ONNX file's unsupported op types are an
-    error that names each (count and first node) and points at ``--allow-unknown``."""
+    """The target named on the command line, reading an ONNX file with ``allow_unknown`` when the flag is
+    given (refused, naming the flag, for any other target)."""
     from ..targets import target as find
 
     if not allow_unknown:
@@ -25,7 +26,7 @@ def find_target(text: str, allow_unknown: bool):
         return find(text, allow_unknown=True)
     except UsageError as error:
         if "allow_unknown applies to ONNX files only" in str(error):
-            raise UsageError(f"--allow-unknown applies to ONNX files only, and {text!r} is not one") from None
+            raise UsageError(f"--allow-unknown applies to ONNX files only, and {show(text)} is not one") from None
         raise
 
 
