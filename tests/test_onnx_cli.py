@@ -80,15 +80,15 @@ def test_csv_keeps_its_rows_and_says_it_on_stderr(tmp_path):
 
 
 def test_sweep_and_plot_take_the_flag(tmp_path):
-    path = unknown_model(tmp_path, batch="N")
-    result = CliRunner().invoke(main, ["sweep", str(path), "--grid", "N=1:2:1", "--allow-unknown"])
+    path = unknown_model(tmp_path, batch="batch")
+    result = CliRunner().invoke(main, ["sweep", str(path), "--grid", "batch=1:2:1", "--allow-unknown"])
     assert result.exit_code == 0, result.stderr
-    assert result.stdout.splitlines() == ["N,flops,params,mac", f"1,0,0,{7 * ACTIVATION + OUTPUT}",
+    assert result.stdout.splitlines() == ["batch,flops,params,mac", f"1,0,0,{7 * ACTIVATION + OUTPUT}",
                                           f"2,0,0,{2 * (7 * ACTIVATION + OUTPUT)}"]
     assert LISTED in result.stderr
-    assert run("sweep", path, "--grid", "N=1:2:1").exit_code == 2
+    assert run("sweep", path, "--grid", "batch=1:2:1").exit_code == 2
     output = tmp_path / "breakdown.png"
-    result = CliRunner().invoke(main, ["plot", "breakdown", str(path), "-s", "N=1", "-o",
+    result = CliRunner().invoke(main, ["plot", "breakdown", str(path), "-s", "batch=1", "-o",
                                                        str(output), "--allow-unknown"])
     assert result.exit_code == 0, result.stderr
     assert output.stat().st_size > 0 and LISTED in result.stderr
