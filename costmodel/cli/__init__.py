@@ -1,7 +1,7 @@
 """The ``costmodel`` command: click commands over the library, the only place that parses command-line text.
 
 One module per command or family (:mod:`.table_command`: list and table; :mod:`.derive_command`;
-:mod:`.plot_command`; :mod:`.sweep_command`); :mod:`.settings` reads ``-s`` and ``--grid`` into typed
+:mod:`.plot_command`; :mod:`.sweep_command`; :mod:`.convert_command`); :mod:`.settings` reads ``-s`` and ``--grid`` into typed
 values. Every number comes from the analysis. Bad input of any kind ends in one line on stderr and exit
 status 2, never a traceback.
 """
@@ -16,6 +16,7 @@ import click
 
 from .. import __version__
 from ..errors import CostModelError
+from .convert_command import convert
 from .derive_command import derive
 from .plot_command import plot
 from .sweep_command import sweep
@@ -126,7 +127,7 @@ def main():
     cost), per layer and in total, exact or in closed form."""
 
 
-for _command in (list_architectures, table, derive, plot, sweep):
+for _command in (list_architectures, table, convert, derive, plot, sweep):
     main.add_command(_command)
 
 __all__ = ["main"]

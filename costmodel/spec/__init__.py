@@ -30,6 +30,7 @@ from .document import read_document
 from .expressions import step_budget
 from .problem import Problem
 from .values import resolve_symbols
+from .writer import write_spec
 from .yamltree import read_tree
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -165,4 +166,4 @@ def _decode(data: bytes, shown: str) -> str:
                         line, col) from None
 
 
-__all__ = ["EXAMPLES", "DeclaredSymbol", "SpecFile", "limits", "load_spec", "read", "spec_symbols"]
+__all__ = ["EXAMPLES", "DeclaredSymbol", "SpecFile", "limits", "load_spec", "read", "spec_symbols", "write_spec"]
