@@ -348,7 +348,7 @@ class _Writer:
             self.symbols[name] = bool(symbol.is_integer)
 
     def _entries(self, path: tuple, indices: list, scope_input: tuple, inherited: str | None, *,
-                 top: bool = False) -> list:
+                 top: bool = False, scope_output: tuple | None = None) -> list:
         """The layer lines of scope ``path`` (its nodes at ``indices``), indented for a block or the top."""
         indent = "  " if top else "      "
         lines: list = []
@@ -394,7 +394,8 @@ class _Writer:
                 stage = self._stage(node, written, inherited)
                 if stage is not None:
                     items.append(f"stage: {stage}")
-                if self._unread(node) and not (top and node is self.nodes[-1]):
+                implied_output = node is self.nodes[indices[-1]] and (top or scope_output is None)
+                if self._unread(node) and not implied_output:
                     items.append("output: true")
                 comment = " + ".join(shape_text(t.shape) for t in node.inputs) + " -> " + \
                     ", ".join(shape_text(s) for s in node.outputs) + was
@@ -470,7 +471,7 @@ class _Writer:
         return None, default
 
     def _block(self, scope: _Scope, inherited: str) -> str:
-        lines = self._entries(scope.path, scope.indices, scope.input, inherited)
+        lines = self._entries(scope.path, scope.indices, scope.input, inherited, scope_output=scope.output)
         ids = self._scope_ids
         output = ""
         last = (self.nodes[scope.indices[-1]].name, 0)
