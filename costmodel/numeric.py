@@ -66,8 +66,9 @@ def exact_value(value: Any, name: str = "value") -> int | Fraction:
     return value.numerator if value.denominator == 1 else value
 
 
-def show_value(value: Any) -> Any:
-    """A grid value as written: an int, a decimal (``0.25``) when exact, else ``p/q``."""
+def output_value(value: Any) -> Any:
+    """A grid value for CSV and JSON output (not a message: :func:`costmodel.values.show` prints those): an
+    int, a float when the decimal is exact (``0.25``), else the text ``p/q``."""
     if isinstance(value, int):
         return value
     d = value.denominator // math.gcd(value.denominator, 10 ** value.denominator.bit_length())
@@ -277,7 +278,7 @@ def compile_sweep(target: Any, grid: Mapping[str, Sequence], *, values: Mapping[
             cache.update({key: built} if symbolic else {})  # symbolic builds are the slow ones
             return built
         except CostModelError as error:
-            shown = ", ".join(f"{n}={show_value(v)}" for n, v in point.items())
+            shown = ", ".join(f"{n}={show(v)}" for n, v in point.items())
             raise UsageError(f"grid point {shown} is refused: {_line(error)}") from None
 
     build_at({})

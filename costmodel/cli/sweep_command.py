@@ -23,7 +23,7 @@ from .unknown import allow_unknown_option
 @allow_unknown_option
 def sweep(target, grids, settings, fmt, convention, fuse, progress, allow_unknown):
     """Totals (flops, params, mac) of TARGET at every point of the grid, compiled once."""
-    from ..numeric import COLUMNS, compile_sweep, iter_sweep, show_value
+    from ..numeric import COLUMNS, compile_sweep, iter_sweep, output_value
     from .settings import parse_grids, parse_settings
     from .unknown import echo_unknown, find_target, listed_unknown, pointing_at_the_flag
 
@@ -36,7 +36,7 @@ def sweep(target, grids, settings, fmt, convention, fuse, progress, allow_unknow
     with pointing_at_the_flag():
         echo_unknown(listed_unknown(chosen, values))
         plan = compile_sweep(chosen, grid, values=values, convention=convention, fuse=fuse, progress=progress)
-    shown = {n: [show_value(v) for v in plan.values[n]] for n in plan.names}
+    shown = {n: [output_value(v) for v in plan.values[n]] for n in plan.names}
     header = list(plan.names) + list(COLUMNS)
 
     def chunks():  # rows chunk by chunk, so memory stays bounded for CSV
