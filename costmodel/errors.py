@@ -67,4 +67,13 @@ class SpecError(CostModelError):
 
 
 class ModelError(CostModelError):
-    """A model file (ONNX) that cannot be read or costed: ``model.onnx: node '/stem/Conv' (Conv): ...``."""
+    """A model file (ONNX) that cannot be read or costed: ``model.onnx: node '/stem/Conv' (Conv): ...``.
+
+    Names come from the file: control characters in them (a line break, a terminal escape) are shown as
+    ``\\n``-style escapes, so the message stays one plain line."""
+
+    def __init__(self, message: object = ""):
+        text = str(message)
+        if not text.isprintable():
+            text = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+        super().__init__(text)

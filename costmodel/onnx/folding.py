@@ -11,6 +11,7 @@ import math
 from fractions import Fraction
 
 from ..dims import fmt
+from ..errors import ModelError
 from ..graph import Tensor
 from . import wire
 from .importer import Const, NodeContext, Unsupported, folds
@@ -126,6 +127,8 @@ def squeeze(ctx: NodeContext) -> None:
 def concat(ctx: NodeContext) -> None:
     """Concat of 1-D constants."""
     parts = [ctx.const(i, "input") for i in range(ctx.input_count) if ctx.value(i) is not None]
+    if not parts:
+        raise ModelError("Concat has no input")
     if any(len(p.shape) != 1 for p in parts):
         raise Unsupported("folding Concat needs 1-D constants")
     length = sum(p.shape[0] for p in parts)

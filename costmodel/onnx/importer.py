@@ -402,10 +402,12 @@ class Importer:
             if not self.allow_unknown:
                 raise self._located(node, error) from error
             self._opaque(context, str(error))
-        except ModelError as error:
-            raise self._located(node, error) from error
         except CostModelError as error:
             raise self._located(node, error) from error
+        except (ArithmeticError, IndexError, KeyError, TypeError, ValueError, RecursionError) as error:
+            # a safety net: every malformed node should have met a check; say so plainly if one did not
+            raise self._located(node, ModelError(f"cannot read this node ({type(error).__name__}: "
+                                                 f"{' '.join(str(error).split())}); the file may be malformed")) from error
         for name in node.outputs:
             if name and name not in self.values:
                 raise self._located(node, ModelError(f"output '{name}' was not computed"))

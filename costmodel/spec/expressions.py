@@ -23,6 +23,7 @@ from __future__ import annotations
 import ast
 import contextvars
 import math
+import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -105,7 +106,9 @@ def parse_expression(text: str) -> Expression:
         raise ExpressionError(f"invalid expression: it holds the lone surrogate \\u{ord(stripped[surrogate]):04x}, "
                               f"which is not a character", lead + surrogate)
     try:
-        tree = ast.parse(stripped, mode="eval").body
+        with warnings.catch_warnings():  # "invalid decimal literal" and the like: the error below says it
+            warnings.simplefilter("ignore")
+            tree = ast.parse(stripped, mode="eval").body
     except SyntaxError as error:
         column = error.offset if error.offset else len(stripped) + 1  # 0 or None: at the end
         offset = lead + column - 1 if (error.lineno or 1) == 1 else lead
