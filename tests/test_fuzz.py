@@ -21,7 +21,9 @@ def test_fuzzed_inputs_end_in_a_result_or_one_clean_error():
     done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "fuzz.py"), "--cases", str(CASES),
                            "--seed", str(seed)], capture_output=True, text=True, timeout=3600, cwd=ROOT,
                           env={**os.environ, "PYTHONPATH": str(ROOT)}, check=False)
-    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    lines = done.stdout.strip().splitlines()
+    assert lines, f"seed {seed}: the fuzz run ended (status {done.returncode}) without its summary: {done.stderr[-2000:]}"
+    summary = json.loads(lines[-1])
     assert summary["cases"] == CASES and summary["result"] + summary["error"] + summary["bad"] == CASES
     assert summary["bad"] == 0, f"seed {seed}: {summary['bad_cases']}"
     assert done.returncode == 0, done.stderr[-2000:]
