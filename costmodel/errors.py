@@ -66,6 +66,14 @@ class SpecError(CostModelError):
         super().__init__(f"{where}: {message}")
 
 
+def printable(text: str) -> str:
+    """``text`` with every control character (a line break, a terminal escape) shown as its ``\\n`` /
+    ``\\x1b``-style escape: what error messages and terminal tables show of names taken from user files."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
 class ModelError(CostModelError):
     """A model file (ONNX) that cannot be read or costed: ``model.onnx: node '/stem/Conv' (Conv): ...``.
 
@@ -73,7 +81,4 @@ class ModelError(CostModelError):
     ``\\n``-style escapes, so the message stays one plain line."""
 
     def __init__(self, message: object = ""):
-        text = str(message)
-        if not text.isprintable():
-            text = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
-        super().__init__(text)
+        super().__init__(printable(str(message)))

@@ -19,7 +19,7 @@ import json
 from fractions import Fraction
 from typing import Any
 
-from .errors import UsageError
+from .errors import UsageError, printable
 from .report import Table
 
 FORMATS = ("text", "markdown", "csv", "json", "latex")
@@ -130,10 +130,7 @@ def _cell(column: str, value: Any, human_numbers: bool) -> Any:
 
 def text_safe(value: Any) -> str:
     """A cell for a terminal: control characters (ANSI escapes, line breaks) shown as ``\\x1b``-style escapes."""
-    text = str(value)
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+    return printable(str(value))
 
 
 _MARKDOWN_ESCAPED = set("\\`*_[]|!")  # backslash escapes both CommonMark and Python-Markdown honour
