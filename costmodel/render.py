@@ -1,6 +1,7 @@
 """Render a :class:`~costmodel.report.Table` as text, markdown, csv, json or latex.
 
-Text, markdown and latex show human-readable numbers (K, M, G: thousands, millions, billions) and each
+Text, markdown and latex show counts with SI prefixes (k, M, G, T: :func:`costmodel.values.si_prefix`, the
+style plots share) and each
 row's share of the totals; csv and json keep exact integers. Symbolic values are printed as sympy writes
 them, which ``sympy.sympify`` reads back; in latex they are typeset by ``sympy.latex``.
 
@@ -21,10 +22,10 @@ from typing import Any
 
 from .errors import UsageError, printable
 from .report import Table
+from .values import si_prefix
 
 FORMATS = ("text", "markdown", "csv", "json", "latex")
-_UNITS = ((10**9, "G"), (10**6, "M"), (10**3, "K"))
-COUNTS = ("flops", "params", "mac", "activations")  # shown with K/M/G; other columns as they are
+COUNTS = ("flops", "params", "mac", "activations")  # shown with k/M/G; other columns as they are
 
 
 def human(value: Any) -> str:
@@ -32,10 +33,7 @@ def human(value: Any) -> str:
     if isinstance(value, bool) or value is None:
         return "" if value is None else str(value)
     if isinstance(value, int):
-        for size, unit in _UNITS:
-            if abs(value) >= size:
-                return f"{value / size:.2f}{unit}"
-        return str(value)
+        return si_prefix(value)
     if isinstance(value, Fraction):
         return f"{float(value):.2f}" if value.denominator != 1 else str(value.numerator)
     if isinstance(value, list):

@@ -150,6 +150,35 @@ def excerpt(text: Any, limit: int = 40) -> str:
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
+SI_PREFIXES = ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "k"))  # SI's lower-case k, as in kB
+
+
+def si_prefix(value: Any, decimals: int | None = 2, unit: str = "") -> str:
+    """A count with an SI prefix, the one style of tables and plots: ``568740352`` -> ``568.74M``,
+    ``1000`` -> ``1.00k``, ``999`` -> ``999``; ``decimals=None`` gives the shortest form (plot ticks:
+    ``1500`` -> ``1.5k``); ``unit`` follows the prefix (``2048, unit="B"`` -> ``2.05kB``, ``512B``).
+
+    The prefix is chosen after rounding (``999999`` -> ``1.00M``, not ``1000.00k``); numbers below 1000
+    keep their digits (an int as it is, anything else with ``decimals`` places). NaN and infinities are
+    shown as Python prints them.
+    """
+    number = float(value)
+    if number != number or number in (float("inf"), float("-inf")):
+        return f"{number}{unit}"
+
+    def written(scaled: float) -> str:
+        return f"{scaled:g}" if decimals is None else f"{scaled:.{decimals}f}"
+
+    scales = ((1, ""),) + tuple(reversed(SI_PREFIXES))
+    step = next((i for i in range(len(scales) - 1, -1, -1) if abs(number) >= scales[i][0]), 0)
+    size, prefix = scales[step]
+    text = str(value) if step == 0 and isinstance(value, int) else written(number / size)
+    if step + 1 < len(scales) and abs(float(text)) >= 1000:  # rounding reached the next prefix
+        size, prefix = scales[step + 1]
+        text = written(number / size)
+    return text + prefix + unit
+
+
 # ----- symbol names -------------------------------------------------------------------------------------------
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 

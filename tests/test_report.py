@@ -83,7 +83,7 @@ def test_symbolic_json_is_sympy_readable():
     assert document["parameters"] == {"resolution": "r"}
 
 
-@pytest.mark.parametrize("value,text", [(999, "999"), (1000, "1.00K"), (568_740_352, "568.74M"),
+@pytest.mark.parametrize("value,text", [(999, "999"), (1000, "1.00k"), (999_999, "1.00M"), (568_740_352, "568.74M"),
                                         (4_866_000_000, "4.87G")])
 def test_human_numbers(value, text):
     assert human(value) == text

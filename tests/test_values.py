@@ -160,3 +160,17 @@ def test_parameter_from_default_and_check():
         Parameter("variant", "paper", "choice")
     with pytest.raises(ValueError):
         Parameter("x", 1, "integer")
+
+
+@pytest.mark.parametrize("value,decimals,unit,text", [
+    (999, 2, "", "999"), (1000, 2, "", "1.00k"), (999_999, 2, "", "1.00M"), (568_740_352, 2, "", "568.74M"),
+    (1500, None, "", "1.5k"), (2 * 10**12, None, "", "2T"), (-1500, 2, "", "-1.50k"), (512, 2, "B", "512B"),
+    (2048, 2, "B", "2.05kB"), (0.5, None, "", "0.5")])
+def test_si_prefix_is_one_style_for_tables_and_plots(value, decimals, unit, text):
+    from costmodel.values import si_prefix
+
+    assert si_prefix(value, decimals, unit) == text
+    if abs(value) >= 1000:  # the prefix is the power of ten the text drops: reading it back gives the value
+        number, prefix = float(text.rstrip("B")[:-1]), text.rstrip("B")[-1]
+        scale = {"k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}[prefix]
+        assert number * scale == pytest.approx(value, rel=0.01)
