@@ -243,3 +243,32 @@ def test_breakdown_of_a_graph_and_of_a_python_factory():
     fig = plots.scaling(factory)
     assert [flops for _, flops in line(fig, "flops resolution")] == [
         analyze(factory(resolution=r)).totals.flops for r in plots.network.RESOLUTIONS]
+
+
+BACKEND_PROBE = """
+import matplotlib, sys
+chosen = sys.argv[1]
+if chosen != "unset":
+    matplotlib.use(chosen)
+before = dict.__getitem__(matplotlib.rcParams, "backend")  # the raw value: reading it through [] resolves it
+import costmodel.plots
+costmodel.plots.save(costmodel.plots.breakdown("squeezenet1_1", by="stage"), sys.argv[2])
+after = dict.__getitem__(matplotlib.rcParams, "backend")
+print(before == after, after)  # unset: matplotlib's "auto" sentinel, still unresolved
+"""
+
+
+@pytest.mark.parametrize("backend", ["svg", "pdf", "unset"])
+def test_importing_and_drawing_leave_the_backend_alone(tmp_path, backend):
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in __import__("os").environ.items() if k != "MPLBACKEND"}
+    done = subprocess.run([sys.executable, "-c", BACKEND_PROBE, backend, str(tmp_path / "f.png")],
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    same, after = done.stdout.split(maxsplit=1)
+    assert same == "True", done.stdout
+    if backend != "unset":
+        assert after.strip() == backend
+    assert (tmp_path / "f.png").read_bytes().startswith(b"\x89PNG")

@@ -63,6 +63,9 @@ def plot(name, target, settings, output, by, device, peak_flops, bandwidth, conv
         raise UsageError("--peak-flops and --bandwidth apply to roofline only")
     if convention is not None and name not in ("breakdown", "roofline"):
         raise UsageError("--convention applies to breakdown and roofline only")
+    import matplotlib
+
+    matplotlib.use("Agg")  # the command writes files and needs no display; the library never chooses a backend
     from .. import plots  # loads matplotlib only now
     from .settings import parse_settings
     from .unknown import echo_unknown, find_target, listed_unknown, pointing_at_the_flag

@@ -1,4 +1,5 @@
-"""matplotlib figures of the cost model; importing this package loads matplotlib (Agg, headless).
+"""matplotlib figures of the cost model; importing this package loads matplotlib and
+leaves its backend as it was (each figure draws on an Agg canvas of its own).
 
 ``PLOTS`` maps each figure's name to the function that builds it (a :class:`matplotlib.figure.Figure`);
 :func:`save` writes a figure as png, svg or pdf after the file's extension. The ``costmodel plot`` command

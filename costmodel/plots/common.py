@@ -1,17 +1,15 @@
-"""What every figure shares: a headless matplotlib ``Figure``, number formatting, saving by extension.
+"""What every figure shares: a matplotlib ``Figure`` on its own Agg canvas, number formatting, saving by extension.
 
 matplotlib is imported here and only here (and by the figure modules through this one); the rest of costmodel
-never loads it. Figures are plain :class:`matplotlib.figure.Figure` objects on the Agg canvas, never pyplot's
-global state, so building many figures in one process leaks nothing.
+never loads it. Figures are plain :class:`matplotlib.figure.Figure` objects with an Agg canvas of their own,
+never pyplot's global state, so building many figures in one process leaks nothing, and the backend the user
+chose (a notebook's inline one, a GUI) is never changed: the library does not choose a backend, only the
+``costmodel plot`` command does.
 """
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-
-import matplotlib
-
-matplotlib.use("Agg")  # headless: no display is ever needed
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
