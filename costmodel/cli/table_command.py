@@ -30,7 +30,8 @@ def list_architectures():
 @click.argument("target")
 @click.option("-s", "--set", "settings", multiple=True, metavar="NAME=VALUE",
               help="Set a parameter or symbol; a symbol name (or an expression in symbols) keeps it symbolic.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="text: aligned columns; markdown, csv, json (exact numbers and closed forms) or latex.")
 @click.option("--by", type=click.Choice(GROUPINGS), default="layer", show_default=True,
               help="One row per layer, per stage (the papers' layout) or per op kind.")
 @click.option("--convention", type=click.Choice(CONVENTIONS), default="paper", show_default=True,
