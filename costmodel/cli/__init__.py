@@ -1,7 +1,7 @@
 """The ``costmodel`` command: click commands over the library, the only place that parses command-line text.
 
-One module per command or family (:mod:`.table_command`: list and table; :mod:`.derive_command`;
-:mod:`.plot_command`; :mod:`.sweep_command`; :mod:`.convert_command`); :mod:`.settings` reads ``-s`` and ``--grid`` into typed
+One module per command or family (``table_command``: list and table; ``derive_command``; ``plot_command``;
+``sweep_command``; ``convert_command``); ``settings`` reads ``-s`` and ``--grid`` into typed
 values. Every number comes from the analysis. Bad input of any kind ends in one line on stderr and exit
 status 2, never a traceback.
 """

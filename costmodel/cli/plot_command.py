@@ -1,6 +1,6 @@
-"""``costmodel plot NAME [TARGET] [-s NAME=VALUE]... -o FILE``: draw one figure of :mod:`costmodel.plots`.
+"""``costmodel plot NAME [TARGET] [-s NAME=VALUE]... -o FILE``: draw one figure of ``costmodel.plots``.
 
-Bad input raises :class:`~costmodel.errors.UsageError`, which the group prints as one line (exit status 2).
+Bad input raises ``UsageError``, which the group prints as one line (exit status 2).
 """
 from __future__ import annotations
 

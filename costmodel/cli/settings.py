@@ -1,13 +1,13 @@
 """Command-line text -> typed values: ``-s NAME=VALUE`` and ``--grid NAME=START:STOP:STEP`` (or ``V1,V2,...``).
 
 The only place that reads a user's text as a value. Each value is typed after the target's
-:class:`~costmodel.targets.Parameter` kind:
+``Parameter`` kind:
 
 * ``flag``: true/false/yes/no/1/0; ``choice``: the word as written;
 * ``whole`` and ``ratio``: an exact number (``224``, ``0.75`` is 3/4, ``3/4``, ``1e3``; never a float), a
   symbol name (``alpha``: a positive sympy symbol, an integer one unless the parameter is a ratio) or an
   expression in symbols (``32*k``), read by the spec language's whitelisted walker
-  (:mod:`costmodel.spec.expressions`): nothing a user writes is evaluated by Python.
+  (``costmodel.spec.expressions``): nothing a user writes is evaluated by Python.
 """
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """``costmodel sweep TARGET --grid NAME=START:STOP:STEP ...``: totals over a grid, compiled once
-(:mod:`costmodel.numeric`). Errors are :class:`UsageError` (one line, exit 2)."""
+(``costmodel.numeric``). Errors are ``UsageError`` (one line, exit 2)."""
 from __future__ import annotations
 
 import json

@@ -44,8 +44,8 @@ def pointing_at_the_flag():
 
 
 def listed_unknown(chosen, values: dict) -> list[dict] | None:
-    """The unknown-node groups (see :func:`build_listing_unknown`) of ``chosen`` built with ``values``; an
-    ONNX target is imported (so that its unsupported op types fail here, under :func:`pointing_at_the_flag`)."""
+    """The unknown-node groups (see ``build_listing_unknown``) of ``chosen`` built with ``values``; an
+    ONNX target is imported (so that its unsupported op types fail here, under ``pointing_at_the_flag``)."""
     if not hasattr(chosen, "allow_unknown"):
         return None
     report = chosen.imported(**values).report
@@ -63,7 +63,7 @@ def build_listing_unknown(chosen, values: dict):
 
 
 def unknown_groups(unknown: list) -> list[dict]:
-    """Unknown nodes (:class:`~costmodel.onnx.UnknownNode`) grouped by op type, in the order first met."""
+    """Unknown nodes (``UnknownNode``) grouped by op type, in the order first met."""
     groups: dict[str, dict] = {}
     for node in unknown:
         group = groups.setdefault(node.op_type, {"op": node.op_type, "count": 0, "first": node.name, "layers": []})
@@ -80,7 +80,7 @@ def unknown_line(groups: list[dict], safe=str) -> str:
 
 def with_unknown(rendered: str, fmt: str, groups: list[dict] | None) -> str:
     """The rendered table with the unknown nodes: a line under a text or Markdown table, a top-level
-    ``unknown`` list in JSON; other formats are unchanged (see :func:`echo_unknown`)."""
+    ``unknown`` list in JSON; other formats are unchanged (see ``echo_unknown``)."""
     if groups is None:
         return rendered
     if fmt == "json":
