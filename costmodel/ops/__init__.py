@@ -5,16 +5,16 @@ registered (the order of the modules imported below, then of the classes in each
 
 Adding an op is one class in one file, and that file's module imported below:
 
-1. Write a frozen dataclass subclassing :class:`~costmodel.ops.base.Op` (or ``Activation``, ``PerElement``
-   from :mod:`.elementwise`), decorated ``@op_kind("my_op")`` above ``@dataclass(frozen=True)``: that is its
+1. Write a frozen dataclass subclassing ``Op`` (or ``Activation``, ``PerElement``
+   from ``costmodel.ops.elementwise``), decorated ``@op_kind("my_op")`` above ``@dataclass(frozen=True)``: that is its
    ``kind`` (a second class with a taken kind is refused at import).
 2. Annotate its fields (hyper-parameters) with their types: ``bool``, ``str`` or a ``Literal`` of texts,
-   ``float``, or a size (``int``, ``Size``, ``SizePair``, ``Sizes``, ``Ints`` of :mod:`.base`), optionally
+   ``float``, or a size (``int``, ``Size``, ``SizePair``, ``Sizes``, ``Ints`` of ``costmodel.ops.base``), optionally
    ``| None``;
    the spec builder reads them.
 3. State its facts as class attributes: ``category`` (one of ``base.CATEGORIES``; it also gives the op's
    row in op tables, unless ``table_class`` is overridden), ``counted_in_paper``, and for fusion
-   ``fusion_role`` and ``absorbs`` (``base.FUSION_ROLES``); then its shape and cost rules (see :mod:`.base`).
+   ``fusion_role`` and ``absorbs`` (``base.FUSION_ROLES``); then its shape and cost rules (see ``costmodel.ops.base``).
 4. Import the module here. docs/spec.md lists every op kind with its hyper-parameters (a test checks it).
 """
 # importing a module registers its ops; this order (not alphabetical) is the order of OPS

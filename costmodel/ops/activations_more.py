@@ -1,4 +1,4 @@
-"""Activations beyond those of :mod:`~costmodel.ops.elementwise`: GELU, Tanh, Erf, PReLU, Clip, and the
+"""Activations beyond those of ``elementwise``: GELU, Tanh, Erf, PReLU, Clip, and the
 Softmax.
 
 None is counted in ``flops`` under ``paper``. Under ``all``: GELU (``x * Phi(x)``) costs 2 per element,

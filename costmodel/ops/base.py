@@ -1,4 +1,4 @@
-"""The :class:`Op` base class: hyper-parameters as frozen dataclass fields, shape and cost rules beside them.
+"""The ``Op`` base class: hyper-parameters as frozen dataclass fields, shape and cost rules beside them.
 
 Every rule works per sample (batch left out) on shapes such as ``(C, H, W)`` or ``(F,)``; the analysis
 scales by the batch. Cost rules:
@@ -9,16 +9,16 @@ scales by the batch. Cost rules:
   (convolutions and fully connected layers) and none for the others.
 * ``elements_read`` / ``elements_written``: feature-map elements moved, for ``mac`` (ShuffleNet V2's memory
   access cost: inputs, outputs and parameters each counted once).
-* ``receptive_field(field, inputs)``: how the op maps the :class:`ReceptiveField` of its input.
+* ``receptive_field(field, inputs)``: how the op maps the ``ReceptiveField`` of its input.
 
 What the rest of the library needs to know about an op, the op states (class attributes and methods):
 
-* ``kind``: its name in spec files and JSON, given by ``@op_kind`` (:mod:`costmodel.ops.registry`).
-* ``category``: its family, one of :data:`CATEGORIES` (``elementwise`` is the element-wise ops: BatchNorm,
+* ``kind``: its name in spec files and JSON, given by ``@op_kind`` (``costmodel.ops.registry``).
+* ``category``: its family, one of ``CATEGORIES`` (``elementwise`` is the element-wise ops: BatchNorm,
   activations, Add, Mul, LocalResponseNorm); ``analysis.group_by("category")`` groups by it.
 * ``table_class(inputs)``: its row in op tables (MobileNet v1's Table 2): the category's label
-  (:data:`CATEGORIES`), convolutions with their kernel (``conv 1x1``, ``depthwise 3x3``, ``conv 3x3``).
-* ``fusion_role``: what it is to the fusion switches, one of :data:`FUSION_ROLES` or ``""``; ``absorbs``: the
+  (``CATEGORIES``), convolutions with their kernel (``conv 1x1``, ``depthwise 3x3``, ``conv 3x3``).
+* ``fusion_role``: what it is to the fusion switches, one of ``FUSION_ROLES`` or ``""``; ``absorbs``: the
   roles of the ops that may fold into it when they read it (a convolution absorbs a ``normalisation`` and an
   ``activation``).
 * ``hyper_parameter_kinds``: each field's kind read from its annotation (``flag``, ``text``, ``number``,

@@ -40,7 +40,7 @@ class Einsum(Op):
     * params 0 (both operands are activations)
     * multiply-adds: the product of the sizes of all distinct indices (each output element sums the products
       over the contracted indices), e.g. ``h*i*j*d`` for ``hid,hjd->hij``: that of the batched matrix product
-      it is; counted under ``paper`` as well, as :class:`~costmodel.ops.matmul.MatMul` is
+      it is; counted under ``paper`` as well, as ``MatMul`` is
     * mac: both inputs + output
     """
 

@@ -1,4 +1,4 @@
-"""Ops that only imported models have: :class:`Opaque`, a node of an op type we cannot cost."""
+"""Ops that only imported models have: ``Opaque``, a node of an op type we cannot cost."""
 from __future__ import annotations
 
 from dataclasses import dataclass

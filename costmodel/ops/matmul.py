@@ -1,6 +1,6 @@
 """Batched matrix product of two activations (attention's ``Q·Kᵀ`` and ``A·V``).
 
-A product with a constant (learned) operand is a :class:`~costmodel.ops.linear.Linear` layer instead.
+A product with a constant (learned) operand is a ``Linear`` layer instead.
 """
 from __future__ import annotations
 

@@ -119,7 +119,7 @@ class Split(Op):
 class ChannelShuffle(Op):
     """ShuffleNet's channel shuffle: view channels as ``(groups, n)``, transpose to ``(n, groups)``, flatten.
 
-    Output channel ``j`` takes input channel :meth:`permutation` ``[j]``.
+    Output channel ``j`` takes input channel ``permutation`` ``[j]``.
     """
 
     groups: Size = 2

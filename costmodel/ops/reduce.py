@@ -2,7 +2,7 @@
 
 None is counted in ``flops`` under ``paper``; under ``all`` each costs one step (a comparison or an
 addition) per input element. mac: input + output. A mean over H and W of ``[C, H, W]`` is a
-:class:`~costmodel.ops.pool.GlobalAvgPool`, which costs the same.
+``GlobalAvgPool``, which costs the same.
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from .tensor import axis_of, whole_numbers
 @dataclass(frozen=True)
 class GlobalMaxPool(GlobalAvgPool):
     """Maximum over H and W: ``[C, H, W] -> [C, 1, 1]``. ``all``: one comparison per input element (the
-    shape, cost and receptive-field rules of :class:`~costmodel.ops.pool.GlobalAvgPool`)."""
+    shape, cost and receptive-field rules of ``GlobalAvgPool``)."""
 
 
 

@@ -1,14 +1,14 @@
-"""The registry of op kinds: ``@op_kind("name")`` on an op class registers it in :data:`OPS`.
+"""The registry of op kinds: ``@op_kind("name")`` on an op class registers it in ``OPS``.
 
 Registration refuses, at import, a kind already taken (the first class keeps it), a kind that is not a
-lower-case name, a category or fusion role outside the vocabulary of :mod:`costmodel.ops.base`, and a field
+lower-case name, a category or fusion role outside the vocabulary of ``costmodel.ops.base``, and a field
 whose annotation says nothing about the values it takes. It records each field's kind, read from its type
-with :func:`typing.get_type_hints` (the annotation is the one statement of the type, seen alike by type
+with ``typing.get_type_hints`` (the annotation is the one statement of the type, seen alike by type
 checkers, the docs and the spec builder):
 
 * ``flag``: ``bool``; ``text``: ``str`` or a ``Literal`` of texts; ``number``: ``float``;
-* ``size``: ``int``, :data:`~costmodel.ops.base.Size`, :data:`~costmodel.ops.base.SizePair` or
-  :data:`~costmodel.ops.base.Sizes`, :data:`~costmodel.ops.base.Ints`; any of them may be ``| None`` (left out when null).
+* ``size``: ``int``, ``Size``, ``SizePair`` or
+  ``Sizes``, ``Ints``; any of them may be ``| None`` (left out when null).
 """
 from __future__ import annotations
 
