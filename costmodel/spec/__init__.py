@@ -1,4 +1,4 @@
-"""Hand-written YAML layer specs -> :class:`~costmodel.graph.Graph`, safely, with exact errors.
+"""Hand-written YAML layer specs -> ``Graph``, safely, with exact errors.
 
     from costmodel.spec import load_spec, read
     graph = load_spec("net.yaml", {"c1": 128})        # values override the symbols' defaults
@@ -6,13 +6,13 @@
     graphs = [spec.build({"c1": c}) for c in (64, 128)]
 
 The format is documented in ``docs/spec.md``; the examples shipped in ``costmodel/examples/`` show it.
-Nothing in a spec is executed: YAML is read as plain data (:mod:`.yamltree`) and expressions are
-computed by our own walker over a whitelisted syntax tree (:mod:`.expressions`).
+Nothing in a spec is executed: YAML is read as plain data (``costmodel.spec.yamltree``) and expressions are
+computed by our own walker over a whitelisted syntax tree (``costmodel.spec.expressions``).
 
-Every mistake raises :class:`~costmodel.errors.SpecError`, whose text is one line
+Every mistake raises ``SpecError``, whose text is one line
 ``FILE:LINE:COL: what is wrong (values seen)``; no other exception escapes. The stages:
-:mod:`.yamltree` (YAML -> located tree) -> :mod:`.document` and :mod:`.entries` (structure, names,
-references) -> :mod:`.builder` (values, shapes, the graph).
+``costmodel.spec.yamltree`` (YAML -> located tree) -> ``costmodel.spec.document`` and
+``costmodel.spec.entries`` (structure, names, references) -> ``costmodel.spec.builder`` (values, shapes, the graph).
 """
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ def load_spec(path_or_text: Any, values: Mapping[str, Any] | None = None, *, fil
     symbols: ``"alpha"``); symbols without value take their default or stay symbolic. ``filename`` names
     the spec in error messages (default: the path, or ``<spec>`` for text).
 
-    Raises :class:`~costmodel.errors.SpecError` for every mistake, and nothing else.
+    Raises ``SpecError`` for every mistake, and nothing else.
     """
     _check_values(values, path_or_text, filename)
     return read(path_or_text, filename=filename).build(values)
@@ -53,7 +53,7 @@ def load_spec(path_or_text: Any, values: Mapping[str, Any] | None = None, *, fil
 
 def spec_symbols(path_or_text: Any, values: Mapping[str, Any] | None = None, *,
                  filename: str | None = None) -> dict:
-    """The declared symbols of a spec and the values they take with ``values`` (see :func:`load_spec`):
+    """The declared symbols of a spec and the values they take with ``values`` (see ``load_spec``):
     ints or Fractions, sympy expressions, or sympy symbols for those left without value."""
     _check_values(values, path_or_text, filename)
     return read(path_or_text, filename=filename).values(values)
@@ -69,10 +69,10 @@ class DeclaredSymbol:
 
 
 class SpecFile:
-    """A spec read and checked once; :meth:`build` makes its graph for any values of its symbols.
+    """A spec read and checked once; ``build`` makes its graph for any values of its symbols.
 
     ``name`` is the graph's name, ``shown`` names the spec in error messages, ``symbols`` lists the
-    declared symbols (:class:`DeclaredSymbol`) in order.
+    declared symbols (``DeclaredSymbol``) in order.
     """
 
     def __init__(self, document: Any, root: Any, shown: str):
@@ -97,12 +97,12 @@ class SpecFile:
             return {s.name: every[s.name] for s in declared}
 
     def build(self, values: Mapping[str, Any] | None = None) -> Graph:
-        """The graph with ``values`` for some of the symbols (see :func:`load_spec`)."""
+        """The graph with ``values`` for some of the symbols (see ``load_spec``)."""
         return _located(self.shown, lambda: build_graph(self._document, values))
 
 
 def read(path_or_text: Any, *, filename: str | None = None) -> SpecFile:
-    """Read and check a spec once (a path or a spec's text, as :func:`load_spec` takes); raises SpecError."""
+    """Read and check a spec once (a path or a spec's text, as ``load_spec`` takes); raises SpecError."""
     text, shown, stem = _source(path_or_text, filename)
 
     def parse():

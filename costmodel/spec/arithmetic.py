@@ -6,8 +6,8 @@ sympy value is already at hand, or for the square root of a number that is not a
 all-numeric spec never loads it.
 
 Every operation returns a *normal* value: Fractions with denominator 1 become ints, sympy numbers become
-ints or Fractions, and no number exceeds :data:`~.limits.MAX_NUMBER_BITS` bits. Mistakes raise
-:class:`ArithmeticProblem` with a message fragment; the expression walker adds where it happened.
+ints or Fractions, and no number exceeds ``MAX_NUMBER_BITS`` bits. Mistakes raise
+``ArithmeticProblem`` with a message fragment; the expression walker adds where it happened.
 """
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ def _bits(value: int | Fraction) -> int:
 
 
 def normal(value: Any) -> Any:
-    """``value`` in normal form (see the module docstring); :class:`ArithmeticProblem` if it is none."""
+    """``value`` in normal form (see the module docstring); ``ArithmeticProblem`` if it is none."""
     if isinstance(value, bool):
         raise ArithmeticProblem(f"{str(value).lower()} is not a number")
     if isinstance(value, (int, Fraction)):
@@ -163,7 +163,7 @@ _DECIDE = {
 
 
 def compare(operator: str, a: Any, b: Any) -> int:
-    """1 if ``a operator b`` holds, else 0; :class:`ArithmeticProblem` when it depends on unknown symbols."""
+    """1 if ``a operator b`` holds, else 0; ``ArithmeticProblem`` when it depends on unknown symbols."""
     attribute, decide = _DECIDE[operator]
     difference = subtract(a, b)
     if is_number(difference):
@@ -176,7 +176,7 @@ def compare(operator: str, a: Any, b: Any) -> int:
 
 
 def truth(value: Any) -> bool:
-    """Whether a value counts as true (non-zero); :class:`ArithmeticProblem` when that depends on symbols."""
+    """Whether a value counts as true (non-zero); ``ArithmeticProblem`` when that depends on symbols."""
     if is_number(value):
         return value != 0
     zero = value.is_zero

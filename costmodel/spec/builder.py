@@ -1,4 +1,4 @@
-"""Build the :class:`~costmodel.graph.Graph` of a checked :class:`~.document.Document`.
+"""Build the ``Graph`` of a checked ``Document``.
 
 Layers are added in order. A layer without ``from`` reads the output of the layer before it in its scope
 (the scope's input for the first); ``from`` names ids of the same scope, ``input``, or ``id.N`` for output

@@ -3,7 +3,7 @@
 This pass reads the located YAML tree into the dataclasses below and refuses, at the mistake: unknown or
 missing keys, bad names, symbols and block parameters that clash, blocks that use themselves (directly or
 through others) or nest deeper than the limit, and specs whose layers, counted from literal repeats,
-already exceed the limit. The layers of each scope are read by :mod:`.entries`; what depends on values
+already exceed the limit. The layers of each scope are read by ``costmodel.spec.entries``; what depends on values
 (expressions, shapes, ``when``) is checked by the builder.
 """
 from __future__ import annotations

@@ -14,8 +14,8 @@ What an expression may hold (anything else is refused when it is parsed, before 
 
 Refused: attribute access, subscripts, strings, lambda, comprehensions, lists/tuples/sets/dicts, calls of
 anything else, ``True``/``None``, keyword or starred arguments, bit operators, ``is``/``in``, ``:=``.
-An expression is at most :data:`~.limits.MAX_EXPRESSION_CHARS` characters and
-:data:`~.limits.MAX_EXPRESSION_DEPTH` levels of operations deep (``-(-(-1))`` is four; parentheses alone
+An expression is at most ``MAX_EXPRESSION_CHARS`` characters and
+``MAX_EXPRESSION_DEPTH`` levels of operations deep (``-(-(-1))`` is four; parentheses alone
 do not count).
 """
 from __future__ import annotations
@@ -76,7 +76,7 @@ class Expression:
     size: int = 1  # nodes of the tree: the most steps one evaluation takes
 
     def offset(self, node: ast.AST) -> int:
-        """Character position of ``node`` in :attr:`text` (ast counts UTF-8 bytes per line)."""
+        """Character position of ``node`` in ``text`` (ast counts UTF-8 bytes per line)."""
         lines = self.text[self.lead:].split("\n")
         line = getattr(node, "lineno", 1)
         before = sum(len(part) + 1 for part in lines[:line - 1])
@@ -85,13 +85,13 @@ class Expression:
 
 
 def suggest(word: str, options) -> str:
-    """`` (did you mean x or y?)``: :func:`costmodel.values.suggest`, worded as spec messages word it."""
+    """`` (did you mean x or y?)``: ``costmodel.values.suggest``, worded as spec messages word it."""
     return values_suggest(word, sorted(options), separator=" or ")
 
 
 @lru_cache(maxsize=4096)
 def parse_expression(text: str) -> Expression:
-    """Parse and check ``text``; :class:`ExpressionError` for bad syntax or anything off the whitelist."""
+    """Parse and check ``text``; ``ExpressionError`` for bad syntax or anything off the whitelist."""
     if len(text) > MAX_EXPRESSION_CHARS:
         raise ExpressionError(f"the expression has {len(text)} characters, more than the limit of "
                               f"{MAX_EXPRESSION_CHARS}")
@@ -207,7 +207,7 @@ def _refusal(node: ast.AST) -> str | None:
 
 
 class StepBudget:
-    """The steps left for the expressions of one spec (:data:`~.limits.MAX_EXPRESSION_STEPS`), every
+    """The steps left for the expressions of one spec (``MAX_EXPRESSION_STEPS``), every
     evaluation charged the size of its expression before it starts."""
 
     def __init__(self, steps: int | None = None):
@@ -225,7 +225,7 @@ _BUDGET: contextvars.ContextVar = contextvars.ContextVar("expression_budget", de
 
 @contextmanager
 def step_budget() -> Iterator[StepBudget]:
-    """Charge every :func:`evaluate` inside to one fresh :class:`StepBudget`."""
+    """Charge every ``evaluate`` inside to one fresh ``StepBudget``."""
     budget = StepBudget()
     token = _BUDGET.set(budget)
     try:

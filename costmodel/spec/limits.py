@@ -1,7 +1,7 @@
-"""The limits of spec files: the shared table of :mod:`costmodel.limits` (spec files use every limit in
+"""The limits of spec files: the shared table of ``costmodel.limits`` (spec files use every limit in
 it that concerns graphs and numbers, and the ``MAX_SPEC_*``, ``MAX_YAML_*``, ``MAX_EXPRESSION_*`` ones).
 
-Each crossing is reported as a :class:`~costmodel.errors.SpecError` naming the limit."""
+Each crossing is reported as a ``SpecError`` naming the limit."""
 from ..limits import (  # noqa: F401 - re-exported: the spec reader's modules read them from here
     MAX_DIMENSION,
     MAX_EXPRESSION_CHARS,

@@ -1,5 +1,5 @@
 """The internal error of the spec reader: a message and where it points; the public entry points turn it
-into :class:`~costmodel.errors.SpecError` with the file name."""
+into ``SpecError`` with the file name."""
 from __future__ import annotations
 
 from typing import Any
@@ -17,7 +17,7 @@ class Problem(Exception):
 
 
 def at(node: Any, message: str) -> Problem:
-    """A :class:`Problem` located at a YAML value (anything with ``line`` and ``col``)."""
+    """A ``Problem`` located at a YAML value (anything with ``line`` and ``col``)."""
     return Problem(message, node.line, node.col)
 
 

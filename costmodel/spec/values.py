@@ -1,9 +1,9 @@
 """From YAML scalars and caller values to exact values: numbers, expressions, sizes and symbols.
 
 * A scalar is a number (``3``, ``0.75`` read exactly as 3/4) or an expression (text); see
-  :mod:`.expressions`. Errors point into the expression where they can, with the values of its names.
+  ``costmodel.spec.expressions``. Errors point into the expression where they can, with the values of its names.
 * A *size* (input dimensions, batch, hyper-parameters such as ``out_channels`` or ``kernel``, ``repeat``)
-  must come out a whole number (or a symbolic expression) no larger than :data:`~.limits.MAX_DIMENSION`.
+  must come out a whole number (or a symbolic expression) no larger than ``MAX_DIMENSION``.
 * Symbols take, in this order: the caller's value, their default, or stay symbolic: a sympy
   ``Symbol(name, positive=True, integer=True)`` (``integer: false`` drops ``integer``). A value given as
   text is an expression whose names are new symbols (``"alpha"`` keeps a width symbolic as ``alpha``).
@@ -63,7 +63,7 @@ class LayerNames(MappingType):
 
 
 def expression_problem(node: Scalar, error: ExpressionError, what: str, names: MappingType | None) -> Problem:
-    """An :class:`ExpressionError` located in the source: inside the scalar when it maps onto the line."""
+    """An ``ExpressionError`` located in the source: inside the scalar when it maps onto the line."""
     col = node.col if node.text_col is None else node.text_col + error.offset
     seen = ""
     if names is not None and getattr(error, "with_values", False):
@@ -101,7 +101,7 @@ def whole(value: Any, node: Value, names: MappingType, what: str) -> Any:
 
 
 def size_value(node: Value, names: MappingType, what: str) -> Any:
-    """A scalar read as a size (see :func:`whole`)."""
+    """A scalar read as a size (see ``whole``)."""
     return whole(scalar_value(node, names, what), node, names, what)
 
 
@@ -127,7 +127,7 @@ def truth_value(node: Value, names: MappingType, what: str) -> bool:
 
 #: short or common names that sympy reads as its own (constants, functions, objects): refused on sight,
 #: without importing sympy (a spec of numbers never loads it); every other name is checked by
-#: :func:`misreading` when it becomes a symbol
+#: ``misreading`` when it becomes a symbol
 SYMPY_NAMES = frozenset("""
 Abs CC Chi Ci E E1 EX Ei Eq FF Float Function GF Ge Gt I Id Integer LC LM LT Lambda Le Li Lt Matrix Max Min
 N Ne O Or Q QQ RR Rational S Si Sum Symbol ZZ abs arg beta cos exp false ff field fu gamma id im jn li ln log
@@ -135,14 +135,14 @@ nan oo pi re rf ring round sign sin sum symbols tan test true var yn zeta zoo"""
 
 
 def check_declared_name(name: str, node: Value, what: str) -> None:
-    """Refuse a declared symbol name of :data:`SYMPY_NAMES` (the rest are checked when they become symbols)."""
+    """Refuse a declared symbol name of ``SYMPY_NAMES`` (the rest are checked when they become symbols)."""
     if name in SYMPY_NAMES:
         raise at(node, f"{what} {quote(name)} would not mean itself when results are read back: sympy reads it "
                        f"as a name of its own; pick another name")
 
 
 def check_name_reads_back(name: str, node: Value, what: str) -> None:
-    """Refuse a symbol name that sympy would read back as something else (see :func:`misreading`)."""
+    """Refuse a symbol name that sympy would read back as something else (see ``misreading``)."""
     check_declared_name(name, node, what)
     reading = misreading(name)
     if reading is not None:

@@ -1,4 +1,4 @@
-"""Any :class:`~costmodel.graph.Graph` -> the text of a spec that :func:`~costmodel.spec.load_spec` reads back
+"""Any ``Graph`` -> the text of a spec that ``load_spec`` reads back
 into the same graph: the same node names, ops, stages, shapes, and so the same table.
 
     from costmodel.spec import write_spec
@@ -42,7 +42,7 @@ def write_spec(graph: Graph) -> str:
     """The spec text of ``graph``: ``load_spec(write_spec(graph))`` has the same nodes (names, ops, inputs,
     output shapes, stages), hence the same flops, params and mac per layer and in total.
 
-    Raises :class:`~costmodel.errors.GraphError` for what a spec cannot hold (several graph inputs, a symbol
+    Raises ``GraphError`` for what a spec cannot hold (several graph inputs, a symbol
     name the spec reader refuses, a stage or graph name that is not one line of printable text, an op value
     with no spec spelling), naming the node and the value.
     """
@@ -165,7 +165,7 @@ def _rounding_text(expr: Any, sympy) -> str | None:
     """``expr`` written with ``make_divisible`` (the MobileNet v2/v3 channel rounding) when it is
     ``g(make_divisible(value, divisor, min_value))`` for some expression ``g``, its branches folded
     (``Piecewise((g(r + divisor), r < 9/10*value), (g(r), True))``), else None. Every candidate is checked by
-    first candidate is taken: :func:`expression` checks the whole text by reading it back."""
+    first candidate is taken: ``expression`` checks the whole text by reading it back."""
     if len(expr.args) != 2 or expr.args[1][1] is not sympy.true:
         return None
     otherwise, condition = expr.args[1][0], expr.args[0][1]

@@ -8,16 +8,16 @@ ourselves rather than calling a constructor, so that:
   are refused, as are merge keys (``<<``) and keys that are not scalars;
 * a duplicate key is an error (YAML parsers usually keep the last one silently);
 * aliases are shared, never copied, and their expanded size is counted as they are read: an alias bomb
-  is refused at the alias that crosses :data:`~.limits.MAX_YAML_NODES`; an alias inside the value it names
+  is refused at the alias that crosses ``MAX_YAML_NODES``; an alias inside the value it names
   (a recursive structure) is refused;
-* nesting is limited to :data:`~.limits.MAX_YAML_DEPTH` levels, and a file holds exactly one document.
+* nesting is limited to ``MAX_YAML_DEPTH`` levels, and a file holds exactly one document.
 
 Plain scalars are resolved by the YAML 1.1 rules (PyYAML's) for ints (decimal, ``0x`` hex, ``0b`` binary,
 ``_`` between digits), decimals (kept exact as Fractions), booleans and null; everything else is text. Two
 YAML 1.1 readings that would silently give another number than the one a reader sees are refused: a whole
 number with a leading zero (``010`` is octal 8 in YAML 1.1, 10 in YAML 1.2) and base-60 numbers (``1:30`` is
-90). Every number's length and exponent are checked (:data:`~.limits.MAX_NUMBER_DIGITS`) before it is built,
-and an unquoted scalar is at most :data:`~.limits.MAX_SCALAR_CHARS` characters. Lone surrogates (which
+90). Every number's length and exponent are checked (``MAX_NUMBER_DIGITS``) before it is built,
+and an unquoted scalar is at most ``MAX_SCALAR_CHARS`` characters. Lone surrogates (which
 ``"\\ud800"`` escapes can make) are refused.
 
 libyaml's parser (PyYAML's ``CParser``) is used when PyYAML has it, for speed; a document it refuses is read
@@ -116,7 +116,7 @@ Value = Scalar | Sequence | Mapping
 
 
 def read_tree(text: str) -> Value:
-    """The one YAML document in ``text`` as a located tree; :class:`Problem` for anything malformed."""
+    """The one YAML document in ``text`` as a located tree; ``Problem`` for anything malformed."""
     if len(text) > MAX_SPEC_CHARS:
         raise Problem(f"the spec has {len(text)} characters, more than the limit of {MAX_SPEC_CHARS}")
     if _FAST_LOADER is not None and not Reader.NON_PRINTABLE.search(text):
@@ -162,7 +162,7 @@ def _syntax_problem(error: yaml.MarkedYAMLError) -> Problem:
 
 
 class _TreeBuilder:
-    """Turns PyYAML events into :class:`Scalar`, :class:`Sequence` and :class:`Mapping` values."""
+    """Turns PyYAML events into ``Scalar``, ``Sequence`` and ``Mapping`` values."""
 
     def __init__(self):
         self.root: Value | None = None
