@@ -1,7 +1,7 @@
 """Constant folding: the shape arithmetic exporters emit, evaluated on ints, exact fractions and sympy
 expressions (a symbolic batch or resolution flows through it), never on weights.
 
-Only tensors of at most :data:`~costmodel.onnx.wire.SMALL_TENSOR` elements carry values; a fold that would
+Only tensors of at most ``SMALL_TENSOR`` elements carry values; a fold that would
 need the values of a larger one gives a constant of known shape and unknown values, which is enough for
 any op that only needs its shape.
 """

@@ -1,11 +1,11 @@
 """ONNX graph -> costmodel Graph: one handler per op type, constants folded, shapes checked.
 
-Values flowing through the import are either activations (a :class:`~costmodel.graph.Tensor` of the IR,
-whose ONNX shape is ``[batch, *tensor.shape]``) or :class:`Const` (initializers, Constant nodes and the shape
+Values flowing through the import are either activations (a ``Tensor`` of the IR,
+whose ONNX shape is ``[batch, *tensor.shape]``) or ``Const`` (initializers, Constant nodes and the shape
 arithmetic computed from them, shapes with the values known when small). A node all of whose inputs are
 constant is folded by its folder (``@folds``); any other node goes to its handler (``@handles``), which adds
-IR nodes. Handlers are small functions reading attributes through :class:`Attributes`, whose errors name
-the attribute and the values seen; every error leaves as a :class:`~costmodel.errors.ModelError` that starts
+IR nodes. Handlers are small functions reading attributes through ``Attributes``, whose errors name
+the attribute and the values seen; every error leaves as a ``ModelError`` that starts
 with the file and the ONNX node name.
 """
 from __future__ import annotations
@@ -274,7 +274,7 @@ class NodeContext:
 
 
 class Importer:
-    """Runs the handlers over a decoded model; see :func:`import_model`."""
+    """Runs the handlers over a decoded model; see ``import_model``."""
 
     def __init__(self, model: wire.ModelDef, file: str, values: dict[str, Any], allow_unknown: bool):
         if model.graph is None:

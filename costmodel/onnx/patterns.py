@@ -33,7 +33,7 @@ class Matched(wire.NodeDef):
 
 
 def find_patterns(nodes: list, readers: dict, values: dict) -> list:
-    """The node list with every matched group replaced by one :class:`Matched` node at its last node."""
+    """The node list with every matched group replaced by one ``Matched`` node at its last node."""
     consumers: dict[str, list] = {}
     for node in nodes:
         for name in node.inputs:

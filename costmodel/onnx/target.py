@@ -37,7 +37,7 @@ class Imported:
 
 class OnnxTarget(Target):
     """``target("model.onnx")``: the file decoded once; its dim_params are ``whole`` parameters whose
-    default (None) keeps them symbols; :meth:`build` makes the graph, :meth:`imported` also the report."""
+    default (None) keeps them symbols; ``build`` makes the graph, ``imported`` also the report."""
 
     def __init__(self, path: str | os.PathLike, *, allow_unknown: bool = False):
         from .importer import input_symbols
@@ -51,7 +51,7 @@ class OnnxTarget(Target):
                                           for param, name in symbols.items()], check_ranges=True)
 
     def imported(self, **values) -> Imported:
-        """The graph and the :class:`~costmodel.onnx.importer.ImportReport` for ``values``."""
+        """The graph and the ``ImportReport`` for ``values``."""
         from .importer import Importer
 
         typed = self.typed(values)
@@ -67,7 +67,7 @@ class OnnxTarget(Target):
 
 
 def decode(path: Path, file: str):
-    """The decoded model, or a :class:`ModelError` saying why the file cannot be read."""
+    """The decoded model, or a ``ModelError`` saying why the file cannot be read."""
     from .wire import LimitError, WireError, read_model
 
     try:
@@ -81,7 +81,7 @@ def decode(path: Path, file: str):
 
 
 def onnx_target(path: str | os.PathLike, *, allow_unknown: bool = False) -> OnnxTarget:
-    """The target of an ONNX file (see :class:`OnnxTarget`); errors are :class:`ModelError`."""
+    """The target of an ONNX file (see ``OnnxTarget``); errors are ``ModelError``."""
     if not Path(path).is_file():
         raise ModelError(f"{path}: no such file")
     return OnnxTarget(path, allow_unknown=allow_unknown)

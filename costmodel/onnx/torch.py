@@ -1,6 +1,6 @@
 """``from_torch``: a PyTorch module's graph, by way of an ONNX export held in memory.
 
-PyTorch is imported only when :func:`from_torch` is called (``pip install torch``); nothing else in
+PyTorch is imported only when ``from_torch`` is called (``pip install torch``); nothing else in
 costmodel imports it.
 """
 from __future__ import annotations
@@ -36,7 +36,7 @@ def from_torch(module: Any, input_shape: Sequence[int], **export_options: Any) -
     Exports ``module`` with ``torch.onnx.export(module, torch.randn(*input_shape), buffer, dynamo=False,
     opset_version=17, **export_options)`` (``export_options`` override those two and may add others, such as
     ``dynamic_axes={"input": {0: "batch"}}`` with ``input_names=["input"]``: a dynamic size becomes a symbol),
-    then imports the bytes as :func:`costmodel.load` imports a ``.onnx`` file. As for any export,
+    then imports the bytes as ``costmodel.load`` imports a ``.onnx`` file. As for any export,
     ``params`` counts the exported initializers: BatchNorm folded into the preceding convolution (eval mode)
     leaves fewer of them than ``sum(p.numel() for p in module.parameters())``.
     """

@@ -3,11 +3,11 @@
 Why not ``onnx.load``: importing the ``onnx`` package takes seconds (it loads ml_dtypes), and parsing copies
 every weight into memory. Costs need only the graph: nodes, attributes, tensor types and initializer
 ``dims``. This reader walks the file (memory-mapped) once, jumps over weight bytes, and reads the data of
-an initializer only when it has at most :data:`SMALL_TENSOR` elements (shape tensors, scalar constants).
+an initializer only when it has at most ``SMALL_TENSOR`` elements (shape tensors, scalar constants).
 
 Field numbers are those of ``onnx/onnx.proto`` (ModelProto, GraphProto, NodeProto, AttributeProto,
 TensorProto, ValueInfoProto, TypeProto, TensorShapeProto, OperatorSetIdProto).
-Every malformed byte raises :class:`WireError`; nothing recurses deeper than one subgraph level.
+Every malformed byte raises ``WireError``; nothing recurses deeper than one subgraph level.
 """
 from __future__ import annotations
 
@@ -392,7 +392,7 @@ class LimitError(Exception):
 
 
 def read_model(path) -> ModelDef:
-    """Decode ``path`` (a ``.onnx`` file) into a :class:`ModelDef`; external data is never opened."""
+    """Decode ``path`` (a ``.onnx`` file) into a ``ModelDef``; external data is never opened."""
     with open(path, "rb") as handle:
         try:
             data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
