@@ -1,6 +1,6 @@
 """Architecture builders that reproduce the papers' tables; one family per module.
 
-``build(name, **parameters)`` returns a :class:`~costmodel.graph.Graph`; ``ARCHITECTURES`` lists them.
+``build(name, **parameters)`` returns a ``Graph``; ``ARCHITECTURES`` lists them.
 Importing a family module registers its builders.
 """
 # imported in the order `costmodel list` shows them

@@ -2,7 +2,7 @@
 
 The scaling rules work on exact numbers (ints, Fractions) and on sympy symbols alike, so that a width or a
 resolution left symbolic gives closed forms with floor functions where the reference code rounds. The
-registry checks every parameter's kind (:mod:`~costmodel.zoo.registry`); the checks here are the
+registry checks every parameter's kind (``registry``); the checks here are the
 networks' own constraints on a resolution.
 """
 from __future__ import annotations

@@ -8,7 +8,7 @@ identity shortcut, BatchNorm left out (folded into the convolutions at inference
 
 ``TABLES`` holds Tables 1-4: per row, the paper's configuration and its measured speeds (GPU in batches/s,
 ARM in images/s), exactly as the paper prints them (of Tables 1-2's ARM speeds, the x1 and x2 columns).
-:meth:`SpeedTable.cells` turns them into builder parameters, one per measured speed.
+``SpeedTable.cells`` turns them into builder parameters, one per measured speed.
 """
 from __future__ import annotations
 
@@ -97,7 +97,7 @@ def g3_bench(fragments, arrangement, channels, resolution, blocks) -> Graph:
     ShuffleNet V2, section 2, G3, Table 3 and appendix Fig. 1 (a)-(e): "each building block consists of from
     1 to 4 1x1 convolutions, which are arranged in sequence or in parallel"; the channels of the fragmented
     blocks are adjusted so that their multiply-adds equal the 1-fragment block's, ``channels`` being the
-    1-fragment width (Table 3's column c). Series: ``n`` convs w -> w (:func:`g3_width`). Parallel: ``n``
+    1-fragment width (Table 3's column c). Series: ``n`` convs w -> w (``g3_width``). Parallel: ``n``
     branches, each a 1x1 conv c -> c/n, joined by a concat (Inception-style); one fragment is one conv c -> c
     whatever the arrangement.
     """

@@ -158,7 +158,7 @@ def squeeze_excitation(g: Graph, x: Tensor, squeeze: Any) -> Tensor:
 
 
 def mobilenet_v3(size: str, width: Any, resolution: Any, classes: Any, variant: str) -> Graph:
-    """Build v3 ``size`` ("large" or "small"); see :func:`mobilenet_v3_large` for the two variants' rules."""
+    """Build v3 ``size`` ("large" or "small"); see ``mobilenet_v3_large`` for the two variants' rules."""
     name = f"mobilenet_v3_{size}"
     table = V3_LARGE if size == "large" else V3_SMALL
     last_conv, head = V3_HEADS[size]
@@ -223,7 +223,7 @@ def mobilenet_v3_large(width: Any, resolution: Any, classes: Any, variant: str) 
 def mobilenet_v3_small(width: Any, resolution: Any, classes: Any, variant: str) -> Graph:
     """MobileNet v3-Small: bnecks with squeeze-and-excite and h-swish.
 
-    Follows Howard et al. 2019, Table 2. Rules as :func:`mobilenet_v3_large` with last conv 576 and the layer
+    Follows Howard et al. 2019, Table 2. Rules as ``mobilenet_v3_large`` with last conv 576 and the layer
     after the pool 1024. The variants agree at width 1 (56 M multiply-adds in Table 3, torchvision's 2,542,856
     parameters). They differ in the last layer's width for width < 1: the paper's 0.75 model keeps 1024 (Table
     3: 2.0 M parameters), torchvision narrows it to ``make_divisible(1024*width, 8)`` (768 at 0.75: 1.65 M

@@ -3,14 +3,14 @@
     @register("mobilenet_v1", source="Howard et al. 2017, Table 1", width=1.0, resolution=224, classes=1000)
     def mobilenet_v1(width, resolution, classes) -> Graph: ...
 
-Each parameter's kind follows from its default (:func:`~costmodel.values.kind_of`: an int is ``whole``, a
+Each parameter's kind follows from its default (``kind_of``: an int is ``whole``, a
 float or Fraction ``ratio``, a bool ``flag``, a str ``choice``); ``choices`` lists allowed values where they
-are few. ``register`` returns the builder wrapped so that every call, through :func:`build` or direct, has
+are few. ``register`` returns the builder wrapped so that every call, through ``build`` or direct, has
 its values typed and checked first (decimals become exact fractions, ``0.75`` -> ``Fraction(3, 4)``: no
-float reaches a builder), with one :class:`~costmodel.errors.UsageError` per mistake whatever the network
+float reaches a builder), with one ``UsageError`` per mistake whatever the network
 (``mobilenet_v2 classes must be a whole number, at least 1, got 2.5``). A builder checks only what is its
 own (a resolution that must be a multiple of 32, widths that do not split into groups). Every number is
-bounded before anything is built (:mod:`~costmodel.limits`: a whole number at most ``MAX_DIMENSION``,
+bounded before anything is built (``limits``: a whole number at most ``MAX_DIMENSION``,
 ``blocks`` at most ``MAX_BLOCKS``), every symbol's name must read back as itself.
 """
 from __future__ import annotations

@@ -41,7 +41,7 @@ STEM = 24  # conv1 output channels at 1x, both tables
 
 def _stages(g: Graph, x: Tensor, stages: tuple, unit) -> Tensor:
     """Stages 2-4 as both tables lay them out: scope ``stageN`` holding unit scopes ``0``, ``1``, ...
-    (:data:`REPEATS`), unit 0 with stride 2. ``unit(x, out, stride, first_of_net)`` builds one unit;
+    (``REPEATS``), unit 0 with stride 2. ``unit(x, out, stride, first_of_net)`` builds one unit;
     ``first_of_net`` marks stage 2's first unit."""
     for index, (out, repeat) in enumerate(zip(stages, REPEATS)):
         with g.scope(f"stage{index + 2}"):
@@ -123,9 +123,9 @@ def shufflenet_v1(width, groups, resolution, classes) -> Graph:
 
     Follows Table 1 of Zhang et al. (ShuffleNet, CVPR 2018) and the official code (megvii-model/
     ShuffleNet-Series, ``ShuffleNetV1/network.py`` and ``blocks.py``): conv1 3x3/2, max-pool 3x3/2, stages 2-4
-    of 1+3, 1+7, 1+3 units (:func:`_v1_unit`), global pool, bias-free FC. Scaling: Table 1's stage widths
+    of 1+3, 1+7, 1+3 units (``_v1_unit``), global pool, bias-free FC. Scaling: Table 1's stage widths
     times ``width`` (a lookup per group number, not a formula), bottleneck ``out//4``; conv1 by
-    :func:`v1_channels`. Widths that do not split into whole groups are refused.
+    ``v1_channels``. Widths that do not split into whole groups are refused.
     """
     check_resolution("shufflenet_v1", resolution)
     stem, stages = v1_channels(width, groups)
@@ -190,7 +190,7 @@ def shufflenet_v2(width, resolution, classes, variant) -> Graph:
     """ShuffleNet v2 (channel split, concat, shuffle), widths 0.5x, 1x, 1.5x, 2x.
 
     Follows Table 5 of Ma et al. (ShuffleNet V2, ECCV 2018): conv1 3x3/2 (24), max-pool 3x3/2, stages 2-4 of
-    1+3, 1+7, 1+3 units (:func:`_v2_unit`), conv5 1x1, global pool, FC. Scaling: Table 5's channels are a
+    1+3, 1+7, 1+3 units (``_v2_unit``), conv5 1x1, global pool, FC. Scaling: Table 5's channels are a
     lookup per width (not a formula); branch width ``out//2``. ``variant="paper"`` builds the official code
     (Megvii ``ShuffleNetV2/blocks.py``: bias-free FC); ``variant="torchvision"`` builds torchvision's
     ``shufflenet_v2_x*`` (FC with bias; its parameter count equals ``sum(p.numel())``).
