@@ -1,9 +1,9 @@
 """matplotlib figures of the cost model; importing this package loads matplotlib and
 leaves its backend as it was (each figure draws on an Agg canvas of its own).
 
-``PLOTS`` maps each figure's name to the function that builds it (a :class:`matplotlib.figure.Figure`);
-:func:`save` writes a figure as png, svg or pdf after the file's extension. The ``costmodel plot`` command
-(:mod:`costmodel.cli.plot_command`) is a thin layer over both. See docs/gallery.md for every figure.
+``PLOTS`` maps each figure's name to the function that builds it (a ``matplotlib.figure.Figure``);
+``save`` writes a figure as png, svg or pdf after the file's extension. The ``costmodel plot`` command
+(``costmodel.cli.plot_command``) is a thin layer over both. See docs/gallery.md for every figure.
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """What every figure shares: a matplotlib ``Figure`` on its own Agg canvas, number formatting, saving by extension.
 
 matplotlib is imported here and only here (and by the figure modules through this one); the rest of costmodel
-never loads it. Figures are plain :class:`matplotlib.figure.Figure` objects with an Agg canvas of their own,
+never loads it. Figures are plain ``matplotlib.figure.Figure`` objects with an Agg canvas of their own,
 never pyplot's global state, so building many figures in one process leaks nothing, and the backend the user
 chose (a notebook's inline one, a GUI) is never changed: the library does not choose a backend, only the
 ``costmodel plot`` command does.

@@ -1,9 +1,9 @@
 """Figures of ShuffleNet V2's four guidelines G1-G4 (Ma et al. 2018, section 2, Tables 1-4).
 
-Every cost drawn comes from :func:`costmodel.analysis.analyze` on the zoo's guideline benchmarks
-(:mod:`costmodel.zoo.guidelines`) or on a one-convolution graph; the G1 lower bound is the closed form of
-:func:`costmodel.derivations.mac_bound`. The measured speeds are the paper's Tables 1-4,
-held as data in :data:`costmodel.zoo.guidelines.TABLES` (GPU: GeForce GTX 1080Ti, batches/s; ARM: Qualcomm
+Every cost drawn comes from ``costmodel.analysis.analyze`` on the zoo's guideline benchmarks
+(``costmodel.zoo.guidelines``) or on a one-convolution graph; the G1 lower bound is the closed form of
+``costmodel.derivations.mac_bound``. The measured speeds are the paper's Tables 1-4,
+held as data in ``costmodel.zoo.guidelines.TABLES`` (GPU: GeForce GTX 1080Ti, batches/s; ARM: Qualcomm
 Snapdragon 810, images/s).
 """
 from __future__ import annotations
@@ -100,8 +100,8 @@ def _speed_bars(ax, table: SpeedTable, platform: str, labels: list[str] | None =
 def g1():
     """G1: mac of a 1x1 convolution against its c1:c2 ratio at fixed flops, and Table 1 beside it.
 
-    (a) For h = w in :data:`G1_RESOLUTIONS`, the first convolution of ``g1_bench`` (c1 -> c2) with
-    c1 * c2 = :data:`G1_PRODUCT` (so the flops h*w*c1*c2 are the same at every ratio): its analysed mac against
+    (a) For h = w in ``G1_RESOLUTIONS``, the first convolution of ``g1_bench`` (c1 -> c2) with
+    c1 * c2 = ``G1_PRODUCT`` (so the flops h*w*c1*c2 are the same at every ratio): its analysed mac against
     c2/c1, and the lower bound 2 sqrt(hwB) + B/hw of derivation ``mac-bound`` (B = flops), reached at 1:1.
     (b), (c) Table 1: the mac of the 10-block benchmark at each printed configuration, and the
     measured GPU and ARM speed on a twin axis.
@@ -147,7 +147,7 @@ def g1():
 def g2():
     """G2: mac of a 1x1 group convolution against its group count at fixed flops, and Table 2 beside it.
 
-    (a) For h = w in :data:`G2_RESOLUTIONS`, one 1x1 convolution c1 = :data:`G2_INPUT` -> c2 = 128 g with g
+    (a) For h = w in ``G2_RESOLUTIONS``, one 1x1 convolution c1 = ``G2_INPUT`` -> c2 = 128 g with g
     groups (flops h*w*c1*c2/g fixed, the setting of derivation ``mac-group``): its analysed mac against g.
     (b), (c) Table 2: the mac of the 10-block ``g2_bench`` at each printed configuration, and the
     measured GPU and ARM speed on a twin axis.
@@ -243,7 +243,7 @@ def g4(channels: int = 32):
     (a) For the four ``g4_bench`` variants (ReLU and shortcut on or off, ``channels`` = 32, 56x56), the share
     (%) of element-wise nodes (ReLU, add) in flops (convention ``all``) and in mac, analysed. (b), (c) Table 4's
     measured GPU and ARM speeds. (d) For ShuffleNet v1 1x g=3 and MobileNet v2 1x, the split of
-    flops (convention ``all``) and mac by op class (:func:`costmodel.report.op_class`), drawn like the paper's
+    flops (convention ``all``) and mac by op class (``costmodel.report.op_class``), drawn like the paper's
     run-time decomposition (ShuffleNet V2, Fig. 2).
     """
     fig = figure(14, 8)

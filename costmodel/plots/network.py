@@ -1,9 +1,9 @@
 """Figures of one architecture (breakdown, roofline, scaling) and of the whole zoo (pareto).
 
-What is drawn is a Graph, an Analysis, or anything :func:`costmodel.targets.target` takes (a zoo name, a spec
+What is drawn is a Graph, an Analysis, or anything ``costmodel.targets.target`` takes (a zoo name, a spec
 path, a graph factory, a Target) with typed ``values`` for its parameters; every cost drawn is read from
-:func:`costmodel.analysis.analyze`.
-Published points overlaid on ``scaling`` are cited in :data:`PUBLISHED`; the roofline devices in :data:`DEVICES`.
+``costmodel.analysis.analyze``.
+Published points overlaid on ``scaling`` are cited in ``PUBLISHED``; the roofline devices in ``DEVICES``.
 """
 from __future__ import annotations
 
@@ -78,7 +78,7 @@ def _analysis(drawn, values: dict | None, convention: str = "paper") -> tuple[st
 def breakdown(drawn, *, values: dict | None = None, by: str = "layer", convention: str = "paper"):
     """flops, params and mac of ``drawn`` (a Graph, an Analysis, or a target with ``values``) per layer (bars
     coloured by op class, stages marked on the x axis) or per stage (``by="stage"``,
-    :meth:`Analysis.group_by`), under ``convention``; all from the analysis."""
+    ``Analysis.group_by``), under ``convention``; all from the analysis."""
     if by not in ("layer", "stage"):
         raise UsageError(f"breakdown grouping must be layer or stage, got {by!r}")
     name, parameters, analysis = _analysis(drawn, values, convention)
@@ -130,8 +130,9 @@ def _shown(parameters: dict) -> str:
 def roofline(drawn, *, values: dict | None = None, device: str = "cpu", peak_flops: float | None = None,
              bandwidth: float | None = None, convention: str = "all"):
     """Every layer of ``drawn`` (a Graph, an Analysis, or a target with ``values``) at its intensity
-    (multiply-adds per byte = flops / (mac x 4)) on the roofline min(peak, bandwidth x intensity) of ``device`` (:data:`DEVICES`), whose peak multiply-adds/s and bytes/s
-    ``peak_flops`` and ``bandwidth`` override. Convention ``all`` by default, so element-wise layers have
+    (multiply-adds per byte = flops / (mac x 4)) on the roofline min(peak, bandwidth x intensity) of
+    ``device`` (``DEVICES``), whose peak multiply-adds/s and bytes/s ``peak_flops`` and ``bandwidth`` override.
+    Convention ``all`` by default, so element-wise layers have
     flops and show; layers with no flops or no mac (flatten, concat, shuffle) cannot be placed and are counted
     in the legend. Marker area follows each layer's flops."""
     if device not in DEVICES:
@@ -203,10 +204,10 @@ def _sweep(chosen, fixed: dict, parameter: str, grid) -> tuple[list, list, list,
 
 
 def scaling(target, *, values: dict | None = None):
-    """flops and params of ``target`` (anything :func:`costmodel.targets.target` takes) against the width
-    multiplier (:data:`WIDTHS`) and the resolution (:data:`RESOLUTIONS`), whichever of the two it takes and
+    """flops and params of ``target`` (anything ``costmodel.targets.target`` takes) against the width
+    multiplier (``WIDTHS``) and the resolution (``RESOLUTIONS``), whichever of the two it takes and
     ``values`` does not fix, each point analysed; params drawn with and without BatchNorm (published counts
-    leave it out); the papers' published points (:data:`PUBLISHED`) overlaid."""
+    leave it out); the papers' published points (``PUBLISHED``) overlaid."""
     chosen, fixed = find(target), dict(values or {})
     parameters = chosen.values(**fixed)
     sweeps = [(p, grid) for p, grid in (("width", WIDTHS), ("resolution", RESOLUTIONS))
