@@ -15,7 +15,7 @@ an activation into the convolution, fully connected layer, addition or folded Ba
 inference engines fuse conv-BN-ReLU, FC-ReLU and add-ReLU), ``shuffle`` merges concat + channel
 shuffle + split into the one data movement of the concat (ShuffleNet V2, section 3). A node is folded only
 when it is the sole reader of its producer's output. Which op folds into which is what the ops say of
-themselves: their ``fusion_role`` and what they ``absorb`` (:mod:`costmodel.ops.base`).
+themselves: their ``fusion_role`` and what they ``absorb`` (``costmodel.ops.base``).
 """
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ from .values import show, suggest
 
 
 class LayerNotFound(UsageError, KeyError):
-    """:meth:`Analysis.layer` of a name the graph does not hold (a KeyError too, as a mapping's would be)."""
+    """``Analysis.layer`` of a name the graph does not hold (a KeyError too, as a mapping's would be)."""
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0])
@@ -104,7 +104,7 @@ class LayerCost:
 
 @dataclass(frozen=True)
 class Analysis:
-    """The result of :func:`analyze`: ``layers`` in graph order and their ``totals``."""
+    """The result of ``analyze``: ``layers`` in graph order and their ``totals``."""
 
     graph: Graph
     convention: str

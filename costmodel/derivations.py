@@ -1,11 +1,11 @@
 """The papers' closed forms, each obtained by analysing a small graph with symbolic sizes, then checked.
 
 Nothing here is typed in as a result: every expression on the left of a check comes from
-:func:`costmodel.analyze`; the right-hand sides are the formulas printed in the papers (Howard et al. 2017,
+``costmodel.analyze``; the right-hand sides are the formulas printed in the papers (Howard et al. 2017,
 MobileNets; Zhang et al. 2018, ShuffleNet; Ma et al. 2018, ShuffleNet V2), and sympy decides whether the two
 agree (by simplifying their difference to zero, not by trying numbers).
 
-``DERIVATIONS`` maps each name to a function returning a :class:`Derivation`; ``derive(name)`` runs one.
+``DERIVATIONS`` maps each name to a function returning a ``Derivation``; ``derive(name)`` runs one.
 """
 from __future__ import annotations
 

@@ -28,7 +28,7 @@ def as_dim(value: Any, what: str) -> Dim:
     """Normalise a dimension or hyper-parameter: ints stay ints, sympy integers become ints.
 
     Floats, strings and booleans are refused: sizes are whole numbers or symbols. A whole number past
-    ``MAX_DIMENSION`` either way raises :class:`TooLarge` (a TypeError naming ``what`` and the limit).
+    ``MAX_DIMENSION`` either way raises ``TooLarge`` (a TypeError naming ``what`` and the limit).
     """
     if isinstance(value, bool):
         raise TypeError(f"{what} must be an integer or a symbol, got {value!r}")

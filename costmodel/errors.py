@@ -1,16 +1,16 @@
-"""Every error a user can cause is a :class:`CostModelError`; the CLI prints it as one line, exit status 2.
+"""Every error a user can cause is a ``CostModelError``; the CLI prints it as one line, exit status 2.
 
 The kinds say where the mistake was made:
 
-* :class:`OpError`: an op's hyper-parameter or shape rule is violated. The message names the op, the
+* ``OpError``: an op's hyper-parameter or shape rule is violated. The message names the op, the
   parameter, the constraint and the values seen, e.g.
   ``Conv2d groups must divide input channels, but 3 does not divide 32``.
-* :class:`NodeError`: an :class:`OpError` (or another error) re-raised with the graph node that caused it,
+* ``NodeError``: an ``OpError`` (or another error) re-raised with the graph node that caused it,
   e.g. ``node 'stage2.0.conv1' (Conv2d): groups must divide input channels, but 3 does not divide 32``.
-* :class:`GraphError`: the graph itself is malformed (duplicate names, a tensor of another graph).
-* :class:`SpecError`: a hand-written spec file is wrong; carries ``file:line:col``.
-* :class:`UsageError`: a bad value from the command line or a builder argument.
-* :class:`ModelError`: an imported model file (ONNX) is unreadable, malformed or uses what we cannot cost;
+* ``GraphError``: the graph itself is malformed (duplicate names, a tensor of another graph).
+* ``SpecError``: a hand-written spec file is wrong; carries ``file:line:col``.
+* ``UsageError``: a bad value from the command line or a builder argument.
+* ``ModelError``: an imported model file (ONNX) is unreadable, malformed or uses what we cannot cost;
   the message starts with the file and the model's node name.
 """
 from __future__ import annotations

@@ -5,7 +5,7 @@
         y = g.add("conv1", Conv2d(c2, kernel=1), g.input)      # node 'stage2.0.conv1'
     left, right = g.add("split", Split(2), y)                   # multi-output ops return a tuple
 
-Shapes are inferred when a node is added; a violated rule raises :class:`NodeError` naming the node.
+Shapes are inferred when a node is added; a violated rule raises ``NodeError`` naming the node.
 Dimensions are ints or sympy expressions; the batch is the graph's and never part of a shape.
 """
 from __future__ import annotations
@@ -186,7 +186,7 @@ class Graph:
 
     @staticmethod
     def _shape(shape: Any) -> Shape:
-        """A shape given as a tuple or list of sizes, each checked by :func:`as_dim`."""
+        """A shape given as a tuple or list of sizes, each checked by ``as_dim``."""
         if not isinstance(shape, (tuple, list)):
             raise TypeError(f"a shape must be a tuple of sizes such as (3, 224, 224), got {show(shape, limit=60)}")
         return tuple(as_dim(d, "input shape") for d in shape)

@@ -2,7 +2,7 @@
 
 Specs, zoo parameters, ONNX files and sweep grids are user input, possibly from someone else: these bounds
 keep a hostile or mistaken one from exhausting memory or time. Each front door imports the ones it needs
-from here and reports a crossing as its own error (a :class:`~costmodel.errors.SpecError` for specs),
+from here and reports a crossing as its own error (a ``SpecError`` for specs),
 naming the limit and the value seen. ``docs/limits.md`` lists them all with their values.
 """
 
@@ -48,7 +48,7 @@ MAX_NESTING = 32
 # ----- zoo parameters, symbol names, the command line and sweeps -----------------------------------------------
 #: largest ``blocks`` of a zoo network (the guideline benchmarks), like a spec's ``repeat``
 MAX_BLOCKS = MAX_REPEAT
-#: characters of a symbol name (``-s resolution=r``, ``--grid`` names, :func:`costmodel.symbols`)
+#: characters of a symbol name (``-s resolution=r``, ``--grid`` names, ``costmodel.symbols``)
 MAX_NAME_CHARS = 100
 #: values along one ``--grid`` axis
 MAX_GRID_VALUES = 10_000

@@ -1,8 +1,8 @@
-"""Compiled evaluation of symbolic totals over grids of parameter values: :func:`sweep`.
+"""Compiled evaluation of symbolic totals over grids of parameter values: ``sweep``.
 
 The totals (flops, params, mac) are built ONCE with the grid parameters as symbols, compiled with
 ``sympy.lambdify(..., modules="numpy", cse=True)`` and evaluated vectorised over the grid, ``chunk`` points
-at a time: memory stays bounded whatever the grid size (:func:`iter_sweep` streams). Results equal the
+at a time: memory stays bounded whatever the grid size (``iter_sweep`` streams). Results equal the
 per-point ``analyze(build(...))`` exactly, rounding included (a float ``floor(0.75*32 + 0.5)`` may miss 24):
 
 1. Integer parameters (``resolution``, ``classes``: integer symbols) are *inner*, vectorised; fractional
@@ -67,7 +67,7 @@ def exact_value(value: Any, name: str = "value") -> int | Fraction:
 
 
 def output_value(value: Any) -> Any:
-    """A grid value for CSV and JSON output (not a message: :func:`costmodel.values.show` prints those): an
+    """A grid value for CSV and JSON output (not a message: ``costmodel.values.show`` prints those): an
     int, a float when the decimal is exact (``0.25``), else the text ``p/q``."""
     if isinstance(value, int):
         return value
@@ -238,8 +238,8 @@ class _Plan:  # names: row order, outer (enumerated, fractional) slowest, then i
 
 def compile_sweep(target: Any, grid: Mapping[str, Sequence], *, values: Mapping[str, Any] | None = None,
                   convention: str = "paper", fuse=(), progress: bool | None = None) -> _Plan:
-    """Check the grid and compile its totals (see the module doc); :func:`iter_sweep` evaluates the plan.
-    ``target``: anything :func:`costmodel.targets.target` takes; ``values``: typed values held fixed."""
+    """Check the grid and compile its totals (see the module doc); ``iter_sweep`` evaluates the plan.
+    ``target``: anything ``costmodel.targets.target`` takes; ``values``: typed values held fixed."""
     from .targets import target as find
 
     target, fixed_values = find(target), dict(values or {})
@@ -413,11 +413,11 @@ def iter_sweep(plan: _Plan, chunk: int = DEFAULT_CHUNK, progress: bool | None = 
 def sweep(target: Any, grid: Mapping[str, Sequence], *, values: Mapping[str, Any] | None = None,
           convention: str = "paper", fuse=(), chunk: int = DEFAULT_CHUNK, progress: bool | None = None
           ) -> SweepResult:
-    """Totals of ``target`` (a zoo name, a spec path, a graph factory, a :class:`~costmodel.targets.Target`)
+    """Totals of ``target`` (a zoo name, a spec path, a graph factory, a ``Target``)
     at every point of the cartesian ``grid`` ``{name: values}``.
 
     ``values`` are typed values (``{"classes": 10}``) of parameters held fixed. Rows come in the order of
-    :class:`SweepResult` (``result.names``). Exact: see the module doc.
+    ``SweepResult`` (``result.names``). Exact: see the module doc.
     """
     plan = compile_sweep(target, grid, values=values, convention=convention, fuse=fuse, progress=progress)
     parts = list(iter_sweep(plan, chunk, progress))

@@ -1,4 +1,4 @@
-"""Render a :class:`~costmodel.report.Table` as text, markdown, csv, json or latex.
+"""Render a ``Table`` as text, markdown, csv, json or latex.
 
 Text, markdown and latex show counts with SI prefixes (k, M, G, T: :func:`costmodel.values.si_prefix`, the
 style plots share) and each

@@ -1,8 +1,8 @@
 """Tables of an analysis: one row per layer, per stage (the papers' layout) or per op class.
 
-Rows are plain dicts of exact values (ints, Fractions, sympy expressions); :mod:`costmodel.render` turns
+Rows are plain dicts of exact values (ints, Fractions, sympy expressions); ``costmodel.render`` turns
 them into text, markdown, csv, json or latex. Nothing here computes a cost: every number is read from the
-:class:`~costmodel.analysis.Analysis`.
+``Analysis``.
 """
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def shape_of(shapes: tuple, batch: Any = 1) -> Any:
 
 
 def op_class(layer: LayerCost) -> str:
-    """The layer's row in op tables, as its op states it (:meth:`~costmodel.ops.base.Op.table_class`):
+    """The layer's row in op tables, as its op states it (``table_class``):
     MobileNet v1's Table 2 kinds ``conv 1x1``, ``depthwise 3x3``, ``conv 3x3`` (full), ``fc``, then ``pool``,
     ``element-wise`` and ``data movement`` for what the paper leaves out."""
     return layer.op.table_class(layer.node.input_shapes)

@@ -12,8 +12,8 @@ def symbols(names: str, *, integer: bool = True) -> Any:
     multipliers such as a width ``alpha``. Returns one symbol for one name, else a tuple.
 
     Names are separated by spaces or commas; each must read back as itself through ``sympy.sympify``
-    (:func:`~costmodel.values.check_symbol_name`: ``I``, ``E``, ``pi``, ``beta`` are refused), since results
-    hold symbols by name. A :class:`~costmodel.errors.UsageError` names the bad argument.
+    (``check_symbol_name``: ``I``, ``E``, ``pi``, ``beta`` are refused), since results
+    hold symbols by name. A ``UsageError`` names the bad argument.
     """
     if not isinstance(names, str):
         raise UsageError(f"symbols names must be text such as 'h w c', got {show(names, limit=60)}")

@@ -1,5 +1,5 @@
-"""One typed way in: :func:`target` turns a zoo name, a spec path, an ONNX path, a graph factory or a Graph
-into a :class:`Target` (its parameters and a ``build``), and :func:`load` builds it.
+"""One typed way in: ``target`` turns a zoo name, a spec path, an ONNX path, a graph factory or a Graph
+into a ``Target`` (its parameters and a ``build``), and ``load`` builds it.
 
     import costmodel
     graph = costmodel.load("mobilenet_v2", width=Fraction(3, 4), resolution=160)
@@ -23,8 +23,8 @@ from .graph import Graph
 from .values import Parameter, as_rational, is_number, kind_of, show, suggest
 
 class Target:
-    """Something that can be built into a :class:`~costmodel.graph.Graph`: its ``name``, its ``parameters``
-    (name -> :class:`Parameter`) and ``builder``, called with the given values, checked and made exact.
+    """Something that can be built into a ``Graph``: its ``name``, its ``parameters``
+    (name -> ``Parameter``) and ``builder``, called with the given values, checked and made exact.
 
     ``check_ranges``: also refuse numbers a kind does not allow (a whole parameter at 2.5 or 0, a ratio at
     0); zoo networks and specs check their own values, with the constraint each parameter has.
@@ -105,7 +105,7 @@ class _SpecTarget(Target):
 
 
 def target(obj: Any, *, allow_unknown: bool = False) -> Target:
-    """The :class:`Target` of ``obj``: a Target (itself), a zoo name, a spec path (``.yaml``/``.yml``, a path
+    """The ``Target`` of ``obj``: a Target (itself), a zoo name, a spec path (``.yaml``/``.yml``, a path
     with a directory, or an existing file), an ONNX path (``.onnx``), a callable returning a Graph (its
     parameters are its arguments, their kinds read from their defaults), or a Graph (no parameters).
 

@@ -1,19 +1,19 @@
 """The vocabulary every layer shares: what a value is, how it is shown, how a misspelt name is corrected,
 what kind a parameter is and how a value given for it is checked.
 
-Ground floor: imports nothing of costmodel but :mod:`~costmodel.errors` and :mod:`~costmodel.limits`, and
-imports sympy only inside :func:`misreading` (elsewhere a sympy value is recognised by its attributes; whoever
+Ground floor: imports nothing of costmodel but ``errors`` and ``limits``, and
+imports sympy only inside ``misreading`` (elsewhere a sympy value is recognised by its attributes; whoever
 made it imported sympy already).
 
-* :func:`show` prints any value a user gave or we computed, on one line, as a user writes it.
-* :func:`suggest` gives `` (did you mean a, b?)`` for a misspelt name.
-* :func:`as_rational` turns a decimal number into the exact fraction it writes (``0.75`` -> ``3/4``).
-* :class:`Parameter` (name, default, kind, choices) and :func:`kind_of`, which derives the kind from a
-  default; :meth:`Parameter.check` types and checks a value. The checks :func:`check_whole`,
-  :func:`check_ratio`, :func:`check_flag` and :func:`check_choice` raise one :class:`UsageError` per
+* ``show`` prints any value a user gave or we computed, on one line, as a user writes it.
+* ``suggest`` gives `` (did you mean a, b?)`` for a misspelt name.
+* ``as_rational`` turns a decimal number into the exact fraction it writes (``0.75`` -> ``3/4``).
+* ``Parameter`` (name, default, kind, choices) and ``kind_of``, which derives the kind from a
+  default; ``Parameter.check`` types and checks a value. The checks ``check_whole``,
+  ``check_ratio``, ``check_flag`` and ``check_choice`` raise one ``UsageError`` per
   mistake, worded ``<owner> <parameter> must be <constraint>, got <value>``; numbers stay within
-  :mod:`~costmodel.limits` (a whole number at most ``MAX_DIMENSION``, a ratio's numerator and denominator too).
-* :func:`check_symbol_name` refuses a symbol name that ``sympy.sympify`` would not read back as that symbol
+  ``limits`` (a whole number at most ``MAX_DIMENSION``, a ratio's numerator and denominator too).
+* ``check_symbol_name`` refuses a symbol name that ``sympy.sympify`` would not read back as that symbol
   (``I``, ``E``, ``pi``, ``beta``, ``true``...): results hold symbols by name and are read back with sympify.
 """
 from __future__ import annotations
@@ -145,7 +145,7 @@ def suggest(word: Any, options: Iterable, separator: str = ", ") -> str:
 
 def excerpt(text: Any, limit: int = 40) -> str:
     """Text a user wrote, quoted back in a message: on one line, shortened with ``...`` past ``limit``
-    characters (unlike :func:`show`, which prints a value, this echoes the text as written)."""
+    characters (unlike ``show``, which prints a value, this echoes the text as written)."""
     text = " ".join(str(text).split())
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
@@ -228,7 +228,7 @@ def misreading(name: str) -> str | None:
 
 
 def check_symbol_name(name: Any, what: str = "symbol name") -> str:
-    """``name`` when it is a name that reads back as the symbol of that name, else one :class:`UsageError`:
+    """``name`` when it is a name that reads back as the symbol of that name, else one ``UsageError``:
     ``<what> 'I' would not mean itself when results are read back: sympy reads it as ImaginaryUnit; pick
     another name``."""
     if not isinstance(name, str) or not _IDENTIFIER.fullmatch(name):
@@ -244,7 +244,7 @@ def check_symbol_name(name: Any, what: str = "symbol name") -> str:
 
 
 def check_symbol_names(value: Any, what: str) -> Any:
-    """``value`` when every free symbol of it passes :func:`check_symbol_name` (numbers pass)."""
+    """``value`` when every free symbol of it passes ``check_symbol_name`` (numbers pass)."""
     for free in sorted(getattr(value, "free_symbols", ()) or (), key=str):
         check_symbol_name(str(free), f"{what}: symbol")
     return value
@@ -270,7 +270,7 @@ def check_whole(owner: str, parameter: str, value: Any, minimum: int = 1,
 
 
 def _exact(owner: str, parameter: str, value: Any) -> Any:
-    """:func:`as_rational` of ``value``, a float too large for any size refused before its digits are built."""
+    """``as_rational`` of ``value``, a float too large for any size refused before its digits are built."""
     if isinstance(value, float) and math.isfinite(value) and abs(value) > limits.MAX_DIMENSION:
         raise _refuse(owner, parameter, f"at most {limits.MAX_DIMENSION}", value)
     return as_rational(value)
@@ -348,7 +348,7 @@ class Parameter:
     @classmethod
     def from_default(cls, name: str, default: Any, choices: tuple = (), doc: str = "",
                      maximum: int = limits.MAX_DIMENSION) -> "Parameter":
-        """The parameter whose kind :func:`kind_of` derives from ``default`` (a float default is kept as
+        """The parameter whose kind ``kind_of`` derives from ``default`` (a float default is kept as
         the Fraction it writes: ``1.0`` -> ``Fraction(1, 1)``, a ratio)."""
         kind = kind_of(default)
         if isinstance(default, float):
@@ -357,7 +357,7 @@ class Parameter:
 
     def check(self, owner: str, value: Any) -> Any:
         """``value`` typed (decimals become exact fractions) and checked against the kind and the choices;
-        a :class:`UsageError` ``<owner> <name> must be ..., got <value>`` otherwise."""
+        a ``UsageError`` ``<owner> <name> must be ..., got <value>`` otherwise."""
         if self.kind == "whole":
             if self.maximum < limits.MAX_DIMENSION and is_symbolic(value):  # it counts things to build
                 raise _refuse(owner, self.name, f"a whole number from 1 to {self.maximum} (it counts what is "
