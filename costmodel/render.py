@@ -1,6 +1,6 @@
 """Render a ``Table`` as text, markdown, csv, json or latex.
 
-Text, markdown and latex show counts with SI prefixes (k, M, G, T: :func:`costmodel.values.si_prefix`, the
+Text, markdown and latex show counts with SI prefixes (k, M, G, T: ``costmodel.values.si_prefix``, the
 style plots share) and each
 row's share of the totals; csv and json keep exact integers. Symbolic values are printed as sympy writes
 them, which ``sympy.sympify`` reads back; in latex they are typeset by ``sympy.latex``.
