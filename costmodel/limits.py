@@ -54,3 +54,14 @@ MAX_NAME_CHARS = 100
 MAX_GRID_VALUES = 10_000
 #: points of a whole sweep grid (the product of its axes' value counts), checked before anything is computed
 MAX_GRID_POINTS = 1_000_000
+
+# ----- plots ---------------------------------------------------------------------------------------------------
+#: a figure's width and height in inches (``--size``), each at least ``MIN_PLOT_INCHES``
+MAX_PLOT_INCHES = 40
+MIN_PLOT_INCHES = 1
+#: dots per inch of a saved figure (``--dpi``), at least ``MIN_PLOT_DPI``
+MAX_PLOT_DPI = 1200
+MIN_PLOT_DPI = 10
+#: pixels of a saved figure (width x height at its dpi): 64 M, an Agg canvas of 256 MB; ``--dpi 1e9`` is
+#: refused before anything is drawn
+MAX_PLOT_PIXELS = 64_000_000
