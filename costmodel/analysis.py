@@ -2,8 +2,9 @@
 
 Per node, with N the batch:
 
-* ``flops``  = N * the op's multiply-adds under the convention (``paper``: those of convolutions and fully
-  connected layers; ``all``: every op's)
+* ``flops``  = N * the op's count under the convention (``paper``: multiply-adds of convolutions and fully
+  connected layers; ``all``: every op's; a tool's name: what that tool counts, from its rule table in
+  :mod:`costmodel.conventions`; ``torch`` counts 2 per multiply-add, ``ptflops`` per image whatever N)
 * ``params`` = the op's learnable parameters (never scaled by N)
 * ``mac``    = N * (elements read + elements written) + params, or 0 for a node fused away; a tensor
   that reaches a node twice (``x + x``) is read once
@@ -35,7 +36,7 @@ class LayerNotFound(UsageError, KeyError):
 from .graph import Graph, Node
 from .ops.base import Op, ReceptiveField, numel
 
-CONVENTIONS = ("paper", "all")
+from .conventions import CONVENTIONS, REGISTRY
 FUSIONS = ("bn", "activation", "shuffle")
 FOLDED_ROLES = {"bn": ("normalisation",), "activation": ("activation",),  # fusion switch -> the op roles it folds
                 "shuffle": ("channel shuffle", "channel split")}
@@ -149,12 +150,14 @@ def substitute(value: Any, values: Mapping[Any, Any]) -> Any:
 
 
 def analyze(graph: Graph, convention: str = "paper", fuse: Iterable[str] = ()) -> Analysis:
-    """Cost every node of ``graph`` under ``convention`` (``paper`` or ``all``) with the given fusions."""
+    """Cost every node of ``graph`` under ``convention`` (``paper``, ``all`` or a tool's name: ``ptflops``,
+    ``ptflops-aten``, ``fvcore``, ``thop``, ``torchinfo``, ``torch``) with the given fusions."""
     if not isinstance(graph, Graph):
         raise UsageError(f"analyze graph must be a Graph (costmodel.Graph, a zoo build or a loaded spec), got "
                          f"{show(graph, limit=60)}")
     if not isinstance(convention, str) or convention not in CONVENTIONS:
-        raise UsageError(f"convention must be one of {', '.join(CONVENTIONS)}, got {show(convention, limit=60)}")
+        raise UsageError(f"convention must be one of {', '.join(CONVENTIONS)}, got {show(convention, limit=60)}"
+                         f"{suggest(convention, CONVENTIONS) if isinstance(convention, str) else ''}")
     if isinstance(fuse, str) or not isinstance(fuse, (list, tuple, set, frozenset)):
         raise UsageError(f"fuse must be a list of fusions among {', '.join(FUSIONS)}, got {show(fuse, limit=60)}")
     if not all(isinstance(f, str) for f in fuse):
@@ -163,8 +166,10 @@ def analyze(graph: Graph, convention: str = "paper", fuse: Iterable[str] = ()) -
     unknown = sorted(fuse - set(FUSIONS))
     if unknown:
         raise UsageError(f"fusion must be among {', '.join(FUSIONS)}, got {', '.join(unknown)}")
-    count_all = convention == "all"
+    rules = REGISTRY[convention]
+    calls = _torch_calls(graph) if rules.tool else {}
     batch = graph.batch
+    counted_batch = 1 if rules.per_image else batch
     readers = graph.consumers() if fuse else {}
     fields_by_node: dict[str, ReceptiveField] = {name: ReceptiveField.unit() for name in graph.inputs}
     nodes_by_name: dict[str, Node] = {}
@@ -175,8 +180,7 @@ def analyze(graph: Graph, convention: str = "paper", fuse: Iterable[str] = ()) -
         inputs = node.input_shapes
         try:
             params = op.params(inputs)
-            flops = batch * (op.multiply_adds(inputs, node.outputs) if count_all
-                             else op.paper_multiply_adds(inputs, node.outputs))
+            flops = counted_batch * rules.count(op, inputs, node.outputs, calls.get(node.name, "module"))
             moved = op.elements_read(inputs, node.outputs) + op.elements_written(inputs, node.outputs)
             if len(set(node.inputs)) < len(node.inputs):  # a tensor fed twice is read once
                 moved -= sum((numel(t.shape) for t in _repeats(node.inputs)), 0)
@@ -197,6 +201,11 @@ def analyze(graph: Graph, convention: str = "paper", fuse: Iterable[str] = ()) -
         nodes_by_name[node.name] = node
     totals = sum((layer.cost for layer in layers), Cost())
     return Analysis(graph, convention, fuse, tuple(layers), totals)
+
+
+def _torch_calls(graph: Graph) -> dict[str, str]:
+    from .conventions.torchvision import calls
+    return calls(graph)
 
 
 def _repeats(tensors) -> list:

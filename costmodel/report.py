@@ -6,7 +6,7 @@ them into text, markdown, csv, json or latex. Nothing here computes a cost: ever
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .analysis import Analysis, Cost, LayerCost
@@ -178,4 +178,18 @@ def table(analysis: Analysis, by: str = "layer") -> Table:
     """The table of ``analysis`` grouped ``by`` layer, stage or op."""
     if by not in GROUPINGS:
         raise UsageError(f"table grouping must be one of {', '.join(GROUPINGS)}, got {by!r}")
-    return {"layer": by_layer, "stage": by_stage, "op": by_op}[by](analysis)
+    made = {"layer": by_layer, "stage": by_stage, "op": by_op}[by](analysis)
+    heading = convention_heading(analysis.convention)
+    if heading:
+        made = replace(made, note="; ".join(part for part in (heading, made.note) if part))
+    return made
+
+
+def convention_heading(name: str) -> str:
+    """What ``flops`` means in a table under a tool's convention (its unit, tool and version); "" for ours."""
+    from .conventions import REGISTRY
+    convention = REGISTRY[name]
+    if not convention.tool:
+        return ""
+    per = ", per image whatever the batch" if convention.per_image else ""
+    return f"flops under convention {name}: what {convention.tool} counts, in {convention.unit}{per}"

@@ -136,7 +136,8 @@ PYTHON = {
  "analyze_fuse_word": (4, "cm.analyze(small(), fuse='bn')", "UsageError",
                        "fuse must be a list of fusions among bn, activation, shuffle, got 'bn'"),
  "analyze_convention_list": (4, "cm.analyze(small(), convention=['paper'])", "UsageError",
-                             "convention must be one of paper, all, got ['paper']"),
+                             "convention must be one of paper, all, ptflops, ptflops-aten, fvcore, thop, torchinfo, torch, "
+                             "got ['paper']"),
  "depthwise_kernel_text": (4, "cm.depthwise(8, kernel='3')", "OpError",
                            "Conv2d kernel must be an integer or a symbol or a pair, got '3'"),
  "depthwise_channels_none": (4, "cm.depthwise(None)", "OpError",

@@ -35,7 +35,9 @@ def list_architectures():
 @click.option("--by", type=click.Choice(GROUPINGS), default="layer", show_default=True,
               help="One row per layer, per stage (the papers' layout) or per op kind.")
 @click.option("--convention", type=click.Choice(CONVENTIONS), default="paper", show_default=True,
-              help="paper: flops of convolutions and fully connected layers only; all: every op.")
+              help="paper: flops of convolutions and fully connected layers only; all: every op; a tool's name "
+                   "(ptflops, ptflops-aten, fvcore, thop, torchinfo, torch): what that tool counts "
+                   "(torch: 2 per multiply-add).")
 @click.option("--fuse", multiple=True, type=click.Choice(FUSIONS),
               help="Fold BatchNorm / activations into convolutions, or merge concat+shuffle+split (mac only).")
 @allow_unknown_option
