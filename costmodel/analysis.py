@@ -4,7 +4,7 @@ Per node, with N the batch:
 
 * ``flops``  = N * the op's count under the convention (``paper``: multiply-adds of convolutions and fully
   connected layers; ``all``: every op's; a tool's name: what that tool counts, from its rule table in
-  :mod:`costmodel.conventions`; ``torch`` counts 2 per multiply-add, ``ptflops`` per image whatever N)
+  ``costmodel.conventions``; ``torch`` counts 2 per multiply-add, ``ptflops`` per image whatever N)
 * ``params`` = the op's learnable parameters (never scaled by N)
 * ``mac``    = N * (elements read + elements written) + params, or 0 for a node fused away; a tensor
   that reaches a node twice (``x + x``) is read once

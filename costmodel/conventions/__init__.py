@@ -1,20 +1,20 @@
 """Counting conventions: how many multiply-adds each op counts for, one rule table per convention.
 
-A :class:`Convention` is a table ``op kind -> Rule`` and a default rule for the kinds it leaves out. Two are
-costmodel's own, their rules being the ops' own (:mod:`costmodel.ops.base`):
+A ``Convention`` is a table ``op kind -> Rule`` and a default rule for the kinds it leaves out. Two are
+costmodel's own, their rules being the ops' own (``costmodel.ops.base``):
 
 * ``paper``: ``op.paper_multiply_adds`` (convolutions and fully connected layers, biases excluded);
 * ``all``: ``op.multiply_adds`` (every op's arithmetic).
 
-Six reproduce other counters, pinned to the versions in :data:`TOOL_VERSIONS` (ptflops 0.7.5, fvcore
+Six reproduce other counters, pinned to the versions in ``TOOL_VERSIONS`` (ptflops 0.7.5, fvcore
 0.1.5.post20221221, thop 0.1.1.post2209072238, torchinfo 1.8.0, torch 2.13.0); their tables are in
-:mod:`costmodel.conventions.tools`: ``ptflops`` (its default ``pytorch`` backend), ``ptflops-aten``,
+``costmodel.conventions.tools``: ``ptflops`` (its default ``pytorch`` backend), ``ptflops-aten``,
 ``fvcore``, ``thop``, ``torchinfo`` and ``torch`` (``FlopCounterMode``, 2 per multiply-add).
 
-A tool's rule may depend on how the op is called in PyTorch (:data:`CALLS`): ptflops counts ``nn.ReLU`` twice
+A tool's rule may depend on how the op is called in PyTorch (``CALLS``): ptflops counts ``nn.ReLU`` twice
 (its module hook and its patched ``F.relu`` both fire) and a bare ``F.relu`` once. Which call an op is, the
-graph's torch binding says (:func:`costmodel.conventions.torchvision.calls`): torchvision's own for the zoo
-networks it names, otherwise :data:`DEFAULT_CALLS`.
+graph's torch binding says (``costmodel.conventions.torchvision.calls``): torchvision's own for the zoo
+networks it names, otherwise ``DEFAULT_CALLS``.
 """
 from __future__ import annotations
 

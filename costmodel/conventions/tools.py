@@ -1,6 +1,6 @@
 """What ptflops, fvcore, thop, torchinfo and FlopCounterMode count per op: one rule table per tool.
 
-Each rule was read from the tool's source at the pinned version (:data:`~costmodel.conventions.TOOL_VERSIONS`)
+Each rule was read from the tool's source at the pinned version (``costmodel.conventions.TOOL_VERSIONS``)
 and checked against its counts on torchvision networks (``tests/data/tool_counts.json``, recorded by
 ``benchmarks/tool_counts.py``). Shapes are per sample, ``(C, H, W)`` or ``(F,)``; "per element" is per
 element of the op's input unless the rule says output. ``ours`` is the op's own multiply-adds (the ``all``

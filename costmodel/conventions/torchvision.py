@@ -1,23 +1,21 @@
 """The zoo's networks as torchvision builds them: each node's torch module and how torch calls the op.
 
 costmodel's zoo names layers after the papers (``bottleneck2.1.expand``), torchvision after its modules
-(``features.3.conv.0.0``). :func:`binding` maps every node of a zoo graph that torchvision also builds to
+(``features.3.conv.0.0``). ``binding`` maps every node of a zoo graph that torchvision also builds to
 ``(module path, call)``: the module whose forward runs the op (a leaf module, or the parent whose forward
-calls a functional op; ``""`` is the model's own forward) and the call (:data:`~costmodel.conventions.CALLS`).
+calls a functional op; ``""`` is the model's own forward) and the call (``costmodel.conventions.CALLS``).
 The tool conventions need the call (ptflops counts ``nn.AdaptiveAvgPool2d`` twice, ``F.adaptive_avg_pool2d``
 once and ``x.mean`` not at all); the benchmarks and tests need the path, to compare per module.
 
 The networks (torchvision 0.28.0, ``torchvision/models/<file>.py``):
 
-=====================  ==============================================  ==============================
-zoo                    torchvision                                     where torch calls a functional
-=====================  ==============================================  ==============================
-mobilenet_v2           mobilenet_v2                                    F.adaptive_avg_pool2d, flatten
-shufflenet_v2 (tv)     shufflenet_v2_x1_0                              chunk, cat, shuffle, x.mean
-resnet50 (tv)          resnet50                                        ``out += identity``, flatten
-mobilenet_v3_large     mobilenet_v3_large                              ``scale * input``, ``+=``
-squeezenet1_0          squeezenet1_0                                   torch.cat, flatten
-=====================  ==============================================  ==============================
+| zoo | torchvision | what torch calls outside modules |
+|---|---|---|
+| `mobilenet_v2` | `mobilenet_v2` | `F.adaptive_avg_pool2d`, `torch.flatten`, `x + conv(x)` |
+| `shufflenet_v2` (variant torchvision) | `shufflenet_v2_x1_0` | `chunk`, `torch.cat`, `channel_shuffle`, `x.mean` |
+| `resnet50` (variant torchvision) | `resnet50` | `out += identity`, `torch.flatten` |
+| `mobilenet_v3_large` (variant torchvision) | `mobilenet_v3_large` | `scale * input`, `result += input`, `torch.flatten` |
+| `squeezenet1_0` | `squeezenet1_0` | `torch.cat`, `torch.flatten` |
 """
 from __future__ import annotations
 
