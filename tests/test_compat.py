@@ -139,3 +139,84 @@ def test_unknown_convention_lists_the_valid_ones():
         costmodel.analyze(graph, "fvcor")
     assert str(error.value).startswith("convention must be one of " + ", ".join(CONVENTIONS) + ", got 'fvcor'")
     assert "did you mean fvcore" in str(error.value)
+
+
+# ----- costmodel compare ---------------------------------------------------------------------------------------
+def _compare(*args):
+    from click.testing import CliRunner
+
+    from costmodel.cli import main
+    return CliRunner().invoke(main, ["compare", *args])
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_compare_json_prints_every_tools_total(model):
+    zoo = {tv: z for z, (tv, _) in NETWORKS.items()}[model]
+    settings = [f"-s{k}={v}" for k, v in NETWORKS[zoo][1].items()]
+    result = _compare(zoo, *settings, "--format", "json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.output)
+    assert list(document) == ["name", "counts", "differences"]
+    assert document["name"] == zoo
+    recorded = {tool: RECORDS["models"][model][tool]["total"] for tool in TOOLS}
+    paper = costmodel.analyze(costmodel.load(zoo, **NETWORKS[zoo][1])).totals.flops
+    assert document["counts"] == {"paper": paper, **recorded}
+    assert all(type(n) is int for n in document["counts"].values())
+    for tool in TOOLS:  # the op kinds behind each difference add up to it, their shares to 1
+        items = [d for d in document["differences"] if d["tool"] == tool]
+        assert sum(d["difference"] for d in items) == recorded[tool] - paper
+        assert sum(d["share"] for d in items) == pytest.approx(1, abs=1e-3)
+
+
+def test_compare_text_names_the_ops_and_the_torch_unit():
+    result = _compare("mobilenet_v2")
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert lines[2].split()[:2] == ["paper", "300,774,272"]
+    ptflops = next(line for line in lines if line.startswith("ptflops "))
+    assert "320,300,008" in ptflops and "+19,525,736" in ptflops and "per image" in ptflops
+    assert any(line.split()[:2] == ["batch_norm", "+13,356,224"] for line in lines)  # 2 x 6,678,112 elements
+    assert "flops (2 per multiply-add)" in next(line for line in lines if line.startswith("torch "))
+
+
+def test_compare_symbolic_sizes_give_each_tools_closed_form():
+    import sympy
+    result = _compare("resnet50", "-svariant=torchvision", "-sresolution=r", "--format", "json")
+    assert result.exit_code == 0, result.output
+    counts = json.loads(result.output)["counts"]
+    r = sympy.Symbol("r")
+    assert {tool: int(sympy.sympify(form).subs(r, 224)) for tool, form in counts.items() if tool != "paper"} == {
+        tool: RECORDS["models"]["resnet50"][tool]["total"] for tool in TOOLS}
+
+
+def test_compare_onnx_with_unknown_ops_says_they_count_zero(tmp_path):
+    from test_onnx_cli import unknown_model
+    refused = _compare(str(unknown_model(tmp_path)))
+    assert refused.exit_code == 2 and "--allow-unknown" in refused.output
+    result = _compare(str(unknown_model(tmp_path)), "--allow-unknown", "--format", "json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.output)
+    assert any("unknown ops counted as 0 flops" in note and "every counter" in note for note in document["notes"])
+    assert any("BatchNorm folded" in note for note in document["notes"])
+
+
+def test_table_under_an_unknown_convention_is_one_line_exit_2():
+    from click.testing import CliRunner
+
+    from costmodel.cli import main
+    result = CliRunner().invoke(main, ["table", "mobilenet_v2", "--convention", "fvcor"])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        "costmodel: error: Invalid value for '--convention': 'fvcor' is not one of "
+        + ", ".join(f"'{c}'" for c in CONVENTIONS) + "."]
+
+
+def test_table_under_torch_says_two_per_multiply_add():
+    from click.testing import CliRunner
+
+    from costmodel.cli import main
+    result = CliRunner().invoke(main, ["table", "resnet50", "-s", "variant=torchvision", "--convention", "torch"])
+    assert result.exit_code == 0
+    assert "flops under convention torch: what FlopCounterMode of torch 2.13.0 counts, in flops (2 per " \
+           "multiply-add)" in result.output
+    assert "8.18G" in result.output

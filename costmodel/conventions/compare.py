@@ -1,0 +1,50 @@
+"""What each counter prints for one network, how far it is from ``paper``, and which ops make the difference.
+
+``compare(graph)`` analyses the graph under ``paper`` and under every tool convention (``TOOLS``) and returns
+``{"name", "counts", "differences"}``: ``counts`` maps ``paper`` and each tool to its count (an int, or a
+sympy expression when the graph keeps sizes symbolic: each tool's closed form); ``differences`` lists, per
+tool and op kind whose count differs from ``paper``'s, the nodes, both counts, the difference, its share of
+the tool's whole difference and the tool's rule for that kind (from its rule table).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from . import REGISTRY, TOOLS
+
+
+def _by_kind(analysis) -> dict[str, tuple[Any, int]]:
+    kinds: dict[str, tuple[Any, int]] = {}
+    for layer in analysis.layers:
+        count, nodes = kinds.get(layer.op.kind, (0, 0))
+        kinds[layer.op.kind] = (count + layer.flops, nodes + 1)
+    return kinds
+
+
+def _share(part: Any, whole: Any) -> Any:
+    if isinstance(part, int) and isinstance(whole, int):
+        return round(part / whole, 4) if whole else 0.0
+    return None  # symbolic: the share depends on the sizes
+
+
+def compare(graph, fuse=()) -> dict[str, Any]:
+    """Counts of ``paper`` and of every tool for ``graph``, and the op kinds behind each difference."""
+    from ..analysis import analyze
+    paper = analyze(graph, "paper", fuse)
+    paper_kinds = _by_kind(paper)
+    counts = {"paper": paper.totals.flops}
+    differences = []
+    for tool in TOOLS:
+        analysis = analyze(graph, tool, fuse)
+        counts[tool] = analysis.totals.flops
+        whole = analysis.totals.flops - paper.totals.flops
+        convention = REGISTRY[tool]
+        for kind, (count, nodes) in _by_kind(analysis).items():
+            theirs = paper_kinds[kind][0]
+            difference = count - theirs
+            if difference == 0:
+                continue
+            differences.append({"tool": tool, "op": kind, "nodes": nodes, "count": count, "paper": theirs,
+                                "difference": difference, "share": _share(difference, whole),
+                                "rule": convention.rule(kind).text})
+    return {"name": graph.name, "counts": counts, "differences": differences}
