@@ -172,7 +172,8 @@ def _text(table: Table) -> str:
     def line(cells):
         return "  ".join(c.rjust(w) if i in numeric else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))
 
-    out = [line(header), "  ".join("-" * w for w in widths)]
+    out = [text_safe(table.caption)] if table.caption else []
+    out += [line(header), "  ".join("-" * w for w in widths)]
     out += [line(r) for r in rows[1:-1]]
     out += ["  ".join("-" * w for w in widths), line(rows[-1])]
     if table.note:
@@ -182,7 +183,8 @@ def _text(table: Table) -> str:
 
 def _markdown(table: Table) -> str:
     header, body = _cells(table, True)
-    out = ["| " + " | ".join(markdown_safe(h) for h in header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    out = [f"*{markdown_safe(table.caption)}*", ""] if table.caption else []
+    out += ["| " + " | ".join(markdown_safe(h) for h in header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     out += ["| " + " | ".join(markdown_safe(c) for c in r) + " |" for r in body]
     if table.note:
         out += ["", f"*{markdown_safe(table.note)}*"]

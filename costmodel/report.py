@@ -28,6 +28,7 @@ class Table:
     share_base: Cost | None = None  # what shares are taken of, when not the totals
     share_rows: tuple[bool, ...] = ()  # per row, whether its flops and params shares are shown
     note: str = ""
+    caption: str = ""  # a line above the table (text, markdown): what its flops are, when not ours
 
 
 def shape_of(shapes: tuple, batch: Any = 1) -> Any:
@@ -180,9 +181,7 @@ def table(analysis: Analysis, by: str = "layer") -> Table:
         raise UsageError(f"table grouping must be one of {', '.join(GROUPINGS)}, got {by!r}")
     made = {"layer": by_layer, "stage": by_stage, "op": by_op}[by](analysis)
     heading = convention_heading(analysis.convention)
-    if heading:
-        made = replace(made, note="; ".join(part for part in (heading, made.note) if part))
-    return made
+    return replace(made, caption=heading) if heading else made
 
 
 def convention_heading(name: str) -> str:
