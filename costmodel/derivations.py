@@ -146,7 +146,7 @@ def mac_bound() -> Derivation:
 
 
 def mac_group() -> Derivation:
-    """G2: a 1x1 group conv's mac is hw*c1 + B*g/c1 + B/hw, increasing in g at fixed B and c1."""
+    """G2: a 1x1 group conv's mac is ``hw*c1 + B*g/c1 + B/hw``, increasing in g at fixed B and c1."""
     h, w, c1, c2, groups = _pos("h w c1 c2 g")
     b = _pos("B")
     g = Graph("group_pointwise", (c1, h, w))
@@ -189,7 +189,7 @@ def bottleneck_flops() -> Derivation:
 
 
 def channel_shuffle() -> Derivation:
-    """Channel shuffle as reshape (g, n) -> transpose -> flatten; its own inverse when g*g = channels."""
+    """Channel shuffle as reshape (g, n) -> transpose -> flatten; its own inverse when ``g*g = channels``."""
     two_groups = ChannelShuffle(2).permutation(4)
     moved = [two_groups[j] + 1 for j in range(4)]  # channels numbered 1..4
     nine = ChannelShuffle(3).permutation(9)

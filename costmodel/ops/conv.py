@@ -39,6 +39,15 @@ class Conv2d(Op):
     * params: ``kh*kw*(c_in/g)*c_out`` (+ ``c_out`` with bias)
     * multiply-adds: ``kh*kw*(c_in/g)*c_out*h_out*w_out`` (counted under ``paper``)
     * mac: input + output + params
+
+    Args:
+        out_channels: output channels ``c_out`` (the input channels ``c_in`` come from the input).
+        kernel: kernel size ``k``, or ``(kh, kw)``.
+        stride: step ``s`` of the window, or ``(sh, sw)``.
+        padding: zeros ``p`` added on each side, or ``(ph, pw)``.
+        dilation: spacing ``d`` between kernel taps, or ``(dh, dw)``; 1 is a dense kernel.
+        groups: ``g``, the number of channel groups; ``groups == c_in`` is depthwise.
+        bias: whether a bias of ``c_out`` parameters is added (not counted in multiply-adds).
     """
 
     out_channels: Size
@@ -101,6 +110,17 @@ class ConvTranspose2d(Op):
     * multiply-adds: ``kh*kw*c_in*(c_out/g)*h_in*w_in``: every input element is multiplied into a
       ``kh*kw*(c_out/g)`` patch (counted under ``paper``; the same count as fvcore and ptflops)
     * mac: input + output + params
+
+    Args:
+        out_channels: output channels ``c_out``.
+        kernel: kernel size ``k``, or ``(kh, kw)``.
+        stride: ``s``, the output step between two input positions, or ``(sh, sw)``.
+        padding: ``p``, rows and columns removed from each side of the output, or ``(ph, pw)``.
+        output_padding: rows and columns added to one side of the output (to pick among the sizes a stride
+            above 1 maps to the same input size).
+        dilation: spacing ``d`` between kernel taps.
+        groups: ``g``, the number of channel groups.
+        bias: whether a bias of ``c_out`` parameters is added.
     """
 
     out_channels: Size
@@ -181,6 +201,11 @@ class DeformableConv2d(Conv2d):
       bilinear sample is a weighted sum of 4 neighbours)
     * mac: input + output + params, plus the offset tensor written once and read once
     * receptive field: the nominal sampling grid (learned offsets can reach further)
+
+    The fields are ``Conv2d``'s, and:
+
+    Args:
+        offset_groups: groups of input channels that share one set of offsets.
     """
 
     offset_groups: Size = 1
@@ -231,7 +256,17 @@ class DeformableConv2d(Conv2d):
 
 def depthwise(channels: Dim, kernel: Any = 3, stride: Any = 1, padding: Any = None, multiplier: int = 1,
               dilation: Any = 1, bias: bool = False) -> Conv2d:
-    """A depthwise Conv2d (``groups = channels``); padding defaults to ``d*(k-1)//2`` ("same" for odd k)."""
+    """A depthwise Conv2d (``groups = channels``); padding defaults to ``d*(k-1)//2`` ("same" for odd k).
+
+    Args:
+        channels: input channels ``c``, each convolved with its own ``multiplier`` kernels.
+        kernel: kernel size, or ``(kh, kw)``.
+        stride: step of the window.
+        padding: zeros on each side; ``None`` keeps the size at stride 1 (odd kernels).
+        multiplier: output channels per input channel (``out_channels = multiplier*c``).
+        dilation: spacing between kernel taps.
+        bias: whether each output channel adds a bias.
+    """
     for name, value in (("channels", channels), ("multiplier", multiplier)):
         try:
             as_dim(value, name)

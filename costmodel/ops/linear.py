@@ -19,6 +19,11 @@ class Linear(Op):
     * params: ``in*out`` (+ ``out`` with bias)
     * multiply-adds: ``prod(leading)*in*out`` (counted under ``paper``), ``prod(leading)`` = 1 when flat
     * mac: input + output + params
+
+    Args:
+        out_features: output features ``out`` (``in`` comes from the input's last axis).
+        bias: whether a bias of ``out`` parameters is added (not counted in multiply-adds).
+        any_rank: accept an input of any rank and map its last axis (default: a flat ``[features]`` only).
     """
 
     out_features: Size

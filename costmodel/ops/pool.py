@@ -49,13 +49,27 @@ class _WindowPool(Op):
 @op_kind("max_pool")
 @dataclass(frozen=True)
 class MaxPool2d(_WindowPool):
-    """Max pooling; stride defaults to the kernel. ``all``: ``kh*kw`` per output element."""
+    """Max pooling; stride defaults to the kernel. ``all``: ``kh*kw`` per output element.
+
+    Args:
+        kernel: window size ``k``, or ``(kh, kw)``.
+        stride: step of the window; ``None`` (the default) is the kernel size.
+        padding: padding on each side, or ``(ph, pw)``.
+        ceil_mode: round the output size up instead of down (PyTorch's ``ceil_mode``).
+    """
 
 
 @op_kind("avg_pool")
 @dataclass(frozen=True)
 class AvgPool2d(_WindowPool):
-    """Average pooling; stride defaults to the kernel. ``all``: ``kh*kw`` per output element."""
+    """Average pooling; stride defaults to the kernel. ``all``: ``kh*kw`` per output element.
+
+    Args:
+        kernel: window size ``k``, or ``(kh, kw)``.
+        stride: step of the window; ``None`` (the default) is the kernel size.
+        padding: padding on each side, or ``(ph, pw)``.
+        ceil_mode: round the output size up instead of down (PyTorch's ``ceil_mode``).
+    """
 
 
 @op_kind("global_avg_pool")
@@ -84,6 +98,11 @@ class MaxUnpool2d(Op):
 
     No multiply-adds under either convention. mac reads the input values and their indices (one index per
     input element) and writes the whole output.
+
+    Args:
+        kernel: the window of the max pooling it inverts, ``k`` or ``(kh, kw)``.
+        stride: that pooling's step; ``None`` (the default) is the kernel size.
+        padding: that pooling's padding ``p``.
     """
 
     kernel: SizePair = 2

@@ -102,7 +102,7 @@ def g1():
     """G1: mac of a 1x1 convolution against its c1:c2 ratio at fixed flops, and Table 1 beside it.
 
     (a) For h = w in ``G1_RESOLUTIONS``, the first convolution of ``g1_bench`` (c1 -> c2) with
-    c1 * c2 = ``G1_PRODUCT`` (so the flops h*w*c1*c2 are the same at every ratio): its analysed mac against
+    c1 * c2 = ``G1_PRODUCT`` (so the flops ``h*w*c1*c2`` are the same at every ratio): its analysed mac against
     c2/c1, and the lower bound 2 sqrt(hwB) + B/hw of derivation ``mac-bound`` (B = flops), reached at 1:1.
     (b), (c) Table 1: the mac of the 10-block benchmark at each printed configuration, and the
     measured GPU and ARM speed on a twin axis.
@@ -151,7 +151,7 @@ def g2():
     """G2: mac of a 1x1 group convolution against its group count at fixed flops, and Table 2 beside it.
 
     (a) For h = w in ``G2_RESOLUTIONS``, one 1x1 convolution c1 = ``G2_INPUT`` -> c2 = 128 g with g
-    groups (flops h*w*c1*c2/g fixed, the setting of derivation ``mac-group``): its analysed mac against g.
+    groups (flops ``h*w*c1*c2/g`` fixed, the setting of derivation ``mac-group``): its analysed mac against g.
     (b), (c) Table 2: the mac of the 10-block ``g2_bench`` at each printed configuration, and the
     measured GPU and ARM speed on a twin axis.
     """
