@@ -48,7 +48,8 @@ def _text(result: dict, note: str) -> str:
 @click.argument("target")
 @click.option("-s", "--set", "settings", multiple=True, metavar="NAME=VALUE",
               help="Set a parameter or symbol; a symbol keeps it symbolic (each tool's closed form).")
-@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True,
+              help="text: each tool's count and what makes the difference; json: the same, exact.")
 @allow_unknown_option
 def compare(target, settings, fmt, allow_unknown):
     """What ptflops, ptflops-aten, fvcore, thop, torchinfo and torch (FlopCounterMode) print for TARGET, the

@@ -74,7 +74,7 @@ def check_dpi(dpi: Any, size: tuple[float, float]) -> float:
 
 
 def styled(draw):
-    """Draw with the text sizes of :data:`STYLE`, at ``size=(width, height)`` inches when the caller gives one
+    """Draw with the text sizes of ``STYLE``, at ``size=(width, height)`` inches when the caller gives one
     (every figure function takes ``size``; without it, each has its own printed size)."""
 
     @functools.wraps(draw)
@@ -158,7 +158,7 @@ def si_axis(axis) -> None:
 
 
 def save(fig: Figure, path: str | Path, dpi: float = DPI) -> Path:
-    """Write ``fig`` to ``path`` at ``dpi`` (:func:`check_dpi`); the format follows the extension (.png, .svg or
+    """Write ``fig`` to ``path`` at ``dpi`` (``check_dpi``); the format follows the extension (.png, .svg or
     .pdf, any case). A png is width x dpi by height x dpi pixels."""
     dpi = check_dpi(dpi, tuple(fig.get_size_inches()))
     path = Path(path)
