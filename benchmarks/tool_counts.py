@@ -232,6 +232,121 @@ RUNNERS = {"ptflops": lambda m, x: run_ptflops(m, x, "pytorch"), "ptflops-aten":
            "fvcore": run_fvcore, "thop": run_thop, "torchinfo": run_torchinfo, "torch": run_torch}
 
 
+class Pair(nn.Module):
+    """Two activations into one functional op (``x + y``, ``torch.matmul``), as a model of its own."""
+
+    def __init__(self, function):
+        super().__init__()
+        self.function = function
+
+    def forward(self, x, y):
+        return self.function(x, y)
+
+
+# one op each: (name, torch model as written here, costmodel op kind, its fields, per-sample input shapes)
+SINGLE_OPS = [
+    ("conv_bias", "nn.Conv2d(32, 64, 3, padding=1)", "conv", {"out_channels": 64, "kernel": 3, "padding": 1,
+                                                              "bias": True}, [[32, 28, 28]]),
+    ("conv_grouped", "nn.Conv2d(32, 64, 3, stride=2, padding=1, groups=4, bias=False)", "conv",
+     {"out_channels": 64, "kernel": 3, "stride": 2, "padding": 1, "groups": 4}, [[32, 28, 28]]),
+    ("conv_transpose", "nn.ConvTranspose2d(32, 16, 2, stride=2, bias=False)", "conv_transpose",
+     {"out_channels": 16, "kernel": 2, "stride": 2}, [[32, 14, 14]]),
+    ("conv_transpose_bias", "nn.ConvTranspose2d(32, 16, 2, stride=2)", "conv_transpose",
+     {"out_channels": 16, "kernel": 2, "stride": 2, "bias": True}, [[32, 14, 14]]),
+    ("linear_no_bias", "nn.Linear(256, 100, bias=False)", "linear", {"out_features": 100, "bias": False}, [[256]]),
+    ("batch_norm", "nn.BatchNorm2d(32)", "batch_norm", {}, [[32, 28, 28]]),
+    ("layer_norm", "nn.LayerNorm(64)", "layer_norm", {"normalized_dims": 1}, [[49, 64]]),
+    ("group_norm", "nn.GroupNorm(4, 32)", "group_norm", {"groups": 4}, [[32, 28, 28]]),
+    ("instance_norm", "nn.InstanceNorm2d(32)", "instance_norm", {"affine": False}, [[32, 28, 28]]),
+    ("instance_norm_affine", "nn.InstanceNorm2d(32, affine=True)", "instance_norm", {"affine": True},
+     [[32, 28, 28]]),
+    ("relu", "nn.ReLU()", "relu", {}, [[32, 28, 28]]),
+    ("relu6", "nn.ReLU6()", "relu6", {}, [[32, 28, 28]]),
+    ("leaky_relu", "nn.LeakyReLU()", "leaky_relu", {}, [[32, 28, 28]]),
+    ("prelu", "nn.PReLU()", "prelu", {}, [[32, 28, 28]]),
+    ("gelu", "nn.GELU()", "gelu", {}, [[32, 28, 28]]),
+    ("sigmoid", "nn.Sigmoid()", "sigmoid", {}, [[32, 28, 28]]),
+    ("swish", "nn.SiLU()", "swish", {}, [[32, 28, 28]]),
+    ("hard_swish", "nn.Hardswish()", "hard_swish", {}, [[32, 28, 28]]),
+    ("hard_sigmoid", "nn.Hardsigmoid()", "hard_sigmoid", {}, [[32, 28, 28]]),
+    ("tanh", "nn.Tanh()", "tanh", {}, [[32, 28, 28]]),
+    ("max_pool", "nn.MaxPool2d(3, 2, 1)", "max_pool", {"kernel": 3, "stride": 2, "padding": 1}, [[32, 28, 28]]),
+    ("avg_pool", "nn.AvgPool2d(2)", "avg_pool", {"kernel": 2}, [[32, 28, 28]]),
+    ("adaptive_avg_pool", "nn.AdaptiveAvgPool2d(1)", "global_avg_pool", {}, [[32, 7, 7]]),
+    ("upsample_nearest", "nn.Upsample(scale_factor=2)", "upsample", {"scale": 2}, [[16, 14, 14]]),
+    ("upsample_bilinear", 'nn.Upsample(scale_factor=2, mode="bilinear")', "upsample",
+     {"scale": 2, "mode": "bilinear"}, [[16, 14, 14]]),
+    ("softmax", "nn.Softmax(dim=-1)", "softmax", {"axis": -1}, [[49, 64]]),
+    ("add", "Pair(lambda x, y: x + y)", "add", {}, [[32, 28, 28], [32, 28, 28]]),
+    ("mul", "Pair(lambda x, y: x * y)", "mul", {}, [[32, 28, 28], [32, 1, 1]]),
+    ("matmul", "Pair(lambda a, b: torch.matmul(a, b))", "matmul", {}, [[49, 64], [64, 32]]),
+    ("einsum", 'Pair(lambda q, k: torch.einsum("bhid,bhjd->bhij", q, k))', "einsum",
+     {"equation": "hid,hjd->hij"}, [[4, 49, 16], [4, 49, 16]]),
+]
+
+
+def build_single(torch_text: str, shapes) -> tuple[nn.Module, tuple]:
+    torch.manual_seed(0)
+    model = nn.Sequential(eval(torch_text)) if not torch_text.startswith("Pair") else eval(torch_text)
+    return model.eval(), tuple(torch.rand(1, *shape) for shape in shapes)
+
+
+def single_graph(kind: str, fields: dict, shapes):
+    """The costmodel graph of one op (the same few lines are in tests/test_compat.py)."""
+    import costmodel
+    graph = costmodel.Graph("single", shapes[0])
+    extra = [graph.add_input(f"input{i}", shape) for i, shape in enumerate(shapes[1:], 1)]
+    graph.add("op", costmodel.OPS[kind](**fields), graph.input, *extra)
+    return graph
+
+
+def run_single(tool: str, model, inputs) -> int:
+    """One tool's total on a model of several inputs (ptflops takes them as keyword arguments)."""
+    if tool.startswith("ptflops"):
+        from ptflops import get_model_complexity_info
+        names = ("x", "y") if len(inputs) == 2 else ()
+        constructor = (lambda _: dict(zip(names, inputs))) if names else None
+        with contextlib.redirect_stdout(io.StringIO()):
+            total, _ = get_model_complexity_info(model, tuple(inputs[0].shape[1:]), as_strings=False,
+                                                 print_per_layer_stat=False, input_constructor=constructor,
+                                                 backend="pytorch" if tool == "ptflops" else "aten")
+        return int(total)
+    if tool == "fvcore":
+        from fvcore.nn import FlopCountAnalysis
+        analysis = FlopCountAnalysis(model, inputs)
+        analysis.unsupported_ops_warnings(False)
+        analysis.uncalled_modules_warnings(False)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return int(analysis.total())
+    if tool == "thop":
+        from thop import profile
+        with contextlib.redirect_stdout(io.StringIO()):
+            total = profile(model, inputs, verbose=False)[0]
+        return int(total)
+    if tool == "torchinfo":
+        from torchinfo import summary
+        return int(summary(model, input_data=list(inputs), verbose=0).total_mult_adds)
+    from torch.utils.flop_counter import FlopCounterMode
+    counter = FlopCounterMode(display=False)
+    with counter:
+        model(*inputs)
+    return int(counter.get_total_flops())
+
+
+def measure_single() -> dict:
+    results = {}
+    for name, torch_text, kind, fields, shapes in SINGLE_OPS:
+        counts = {}
+        for tool in TOOLS:
+            model, inputs = build_single(torch_text, shapes)
+            with torch.no_grad():
+                counts[tool] = run_single(tool, model, inputs)
+        results[name] = {"torch": torch_text, "op": kind, "fields": fields, "inputs": shapes, "counts": counts}
+        print(f"{name:22s} " + " ".join(f"{tool}={n:,}" for tool, n in counts.items()), flush=True)
+    return results
+
+
 def build(name: str) -> tuple[nn.Module, torch.Tensor]:
     torch.manual_seed(0)
     model = getattr(torchvision.models, name)(weights=None).eval()
@@ -262,6 +377,20 @@ def compare(expected: dict, seen: dict, what: str) -> list[str]:
     return problems
 
 
+def check_single(recorded: dict) -> list[str]:
+    import costmodel
+    problems = []
+    for name, seen in measure_single().items():
+        graph = single_graph(seen["op"], seen["fields"], seen["inputs"])
+        for tool, count in seen["counts"].items():
+            if recorded[name]["counts"][tool] != count:
+                problems.append(f"single op {name} {tool}: tool {count:,}, records {recorded[name]['counts'][tool]:,}")
+            ours = costmodel.analyze(graph, tool).totals.flops
+            if ours != count:
+                problems.append(f"single op {name} {tool}: costmodel {ours:,}, tool {count:,}")
+    return problems
+
+
 def costmodel_counts(model: str, tool: str) -> dict:
     from costmodel.conventions.torchvision import tool_counts
     return tool_counts(model, tool)
@@ -270,7 +399,8 @@ def costmodel_counts(model: str, tool: str) -> dict:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("action", choices=("record", "check"))
-    parser.add_argument("models", nargs="*", default=list(MODELS))
+    parser.add_argument("models", nargs="*", default=[*MODELS, "single"],
+                        help=f"among {', '.join(MODELS)} and 'single' (one op each); default all")
     args = parser.parse_args(argv)
     logging.disable(logging.WARNING)
     seen_versions = versions()
@@ -282,7 +412,10 @@ def main(argv=None) -> int:
         records["versions"] = seen_versions
         records["input"] = [1, 3, 224, 224]
         for name in args.models:
-            records["models"][name] = measure(name)
+            if name == "single":
+                records["single_ops"] = measure_single()
+            else:
+                records["models"][name] = measure(name)
             RECORDS.parent.mkdir(parents=True, exist_ok=True)
             RECORDS.write_text(json.dumps(records, indent=1, sort_keys=True) + "\n")
         print(f"wrote {os.path.relpath(RECORDS)}")
@@ -290,6 +423,9 @@ def main(argv=None) -> int:
     records = json.loads(RECORDS.read_text())
     problems = []
     for name in args.models:
+        if name == "single":
+            problems += check_single(records["single_ops"])
+            continue
         seen = measure(name)
         for tool in TOOLS:
             problems += compare(records["models"][name][tool], seen[tool], f"{name} {tool} (tool vs records)")

@@ -60,6 +60,33 @@ def test_torch_counts_two_per_multiply_add_of_paper(model):
     assert RECORDS["models"][model]["torch"]["total"] == 2 * paper
 
 
+SINGLE = RECORDS["single_ops"]
+
+
+def single_graph(kind, fields, shapes):  # the same few lines are in benchmarks/tool_counts.py
+    graph = costmodel.Graph("single", shapes[0])
+    extra = [graph.add_input(f"input{i}", shape) for i, shape in enumerate(shapes[1:], 1)]
+    graph.add("op", costmodel.OPS[kind](**fields), graph.input, *extra)
+    return graph
+
+
+@pytest.mark.parametrize("case", sorted(SINGLE))
+def test_one_op_counts_as_each_tool_printed(case):
+    recorded = SINGLE[case]
+    graph = single_graph(recorded["op"], recorded["fields"], recorded["inputs"])
+    assert {tool: costmodel.analyze(graph, tool).totals.flops for tool in TOOLS} == recorded["counts"], \
+        recorded["torch"]
+
+
+def test_every_rule_is_checked_against_a_recording():
+    """Each op kind a tool table names appears in the records (whole networks or one op)."""
+    from costmodel.conventions import REGISTRY
+    recorded = {case["op"] for case in SINGLE.values()} | {"conv", "linear", "batch_norm", "relu", "relu6",
+                                                            "max_pool", "global_avg_pool", "add", "mul"}
+    for tool in TOOLS:
+        assert set(REGISTRY[tool].rules) <= recorded, tool
+
+
 # torchvision 0.28.0's module names, read from torchvision/models/*.py (the Sequential indices counted there)
 NAMED = {
     "mobilenet_v2": {"conv1": "features.0.0", "conv1_relu6": "features.0.2", "bottleneck1.0.dw": "features.1.conv.0.0",
@@ -220,3 +247,4 @@ def test_table_under_torch_says_two_per_multiply_add():
     assert result.output.splitlines()[0] == ("flops under convention torch: what FlopCounterMode of torch 2.13.0 "
                                              "counts, in flops (2 per multiply-add)")
     assert "8.18G" in result.output
+

@@ -27,7 +27,7 @@ CALLS = ("module", "functional", "method", "operator")  # nn.ReLU(), F.relu(x), 
 DEFAULT_CALLS = MappingProxyType({"add": "operator", "mul": "operator", "sub": "operator", "div": "operator",
                                   "concat": "functional", "split": "method", "channel_shuffle": "functional",
                                   "flatten": "functional", "reshape": "method", "transpose": "method",
-                                  "matmul": "functional", "einsum": "functional", "softmax": "functional"})
+                                  "matmul": "functional", "einsum": "functional"})
 
 Counter = Callable[[Any, tuple, tuple, str], Any]  # (op, input shapes, output shapes, call) -> count per sample
 

@@ -101,6 +101,34 @@ def _bias_linear(op, inputs, outputs, call):
     return op.multiply_adds(inputs, outputs) + (numel(outputs[0]) if op.bias else 0)
 
 
+def _affine(with_affine, without):
+    """Per input element: ``with_affine`` when the op has a learned scale (``affine``), else ``without``."""
+    return lambda op, inputs, outputs, call: (with_affine if op.affine else without) * numel(inputs[0])
+
+
+def _thop_softmax(op, inputs, outputs, call):
+    """(3·n - 1) per softmax of n elements: n exponentials, n - 1 additions, n divisions."""
+    n = inputs[0][op.axis]
+    return (numel(inputs[0]) // n) * (3 * n - 1) if call == "module" else 0
+
+
+FVCORE_EXACT_EINSUMS = ("abc,abd->acd", "abc,adc->adb")  # with the batch index first, letters renamed in order
+
+
+def _fvcore_einsum(op, inputs, outputs, call):
+    """fvcore counts two einsums exactly; any other as numpy's einsum_path prints its cost (to 4 significant
+    digits, 2 per multiply-add with a contracted index), halved and floored."""
+    terms, output = op.equation.split("->")
+    batched = ",".join("@" + term for term in terms.split(",")) + "->@" + output
+    renamed = {letter: chr(97 + i) for i, letter in enumerate(dict.fromkeys(c for c in batched if c != ","
+                                                                            and c != "-" and c != ">"))}
+    exact = op.multiply_adds(inputs, outputs)
+    if "".join(renamed.get(c, c) for c in batched) in FVCORE_EXACT_EINSUMS or not isinstance(exact, int):
+        return exact
+    contracted = bool(set(terms.replace(",", "")) - set(output))
+    return int(float(f"{exact * (2 if contracted else 1):.3e}") // 2)
+
+
 CONV_OURS = Rule("ours (bias not counted)", _ours)
 CONV_BIAS = Rule("ours + C'·H'·W' with a bias", _ours_plus_bias)
 LINEAR_BIAS = Rule("in·out + out with a bias", _bias_linear)
@@ -114,9 +142,10 @@ PTFLOPS = Convention(
         "conv": CONV_BIAS, "conv_transpose": Rule("ours (input positions) + C'·H'·W' with a bias", _ours_plus_bias),
         "linear": LINEAR_BIAS, "matmul": MATMUL,
         "batch_norm": Rule("2 per element (module hook)", _module(_per_input(2))),
-        "layer_norm": Rule("2 per element (module hook)", _module(_per_input(2))),
-        "group_norm": Rule("2 per element (module hook)", _module(_per_input(2))),
-        "instance_norm": Rule("2 per element (module hook)", _module(_per_input(2))),
+        "layer_norm": Rule("1 per element (its hook doubles for `affine`, which nn.LayerNorm lacks)",
+                           _module(_per_input(1))),
+        "group_norm": Rule("2 per element (1 without affine)", _module(_affine(2, 1))),
+        "instance_norm": Rule("2 per element (1 without affine)", _module(_affine(2, 1))),
         "relu": Rule("nn.ReLU 2 per element (hook and patched F.relu), F.relu 1", _module_twice),
         "prelu": Rule("nn.PReLU 2 per element, F.prelu 1", _module_twice),
         "gelu": Rule("nn.GELU 2 per element, F.gelu 1", _module_twice),
@@ -137,18 +166,20 @@ PTFLOPS_ATEN = Convention(
     "ptflops-aten", "ptflops' aten backend: aten.convolution, mm, matmul, addmm, bmm only",
     per_image=True, tool="ptflops 0.7.5",
     run='get_model_complexity_info(model, (3, 224, 224), as_strings=False, backend="aten")',
-    rules={"conv": CONV_BIAS, "conv_transpose": CONV_BIAS, "linear": LINEAR_BIAS, "matmul": MATMUL})
+    rules={"conv": CONV_BIAS, "conv_transpose": CONV_BIAS, "linear": LINEAR_BIAS, "matmul": MATMUL,
+           "einsum": Rule("ours (it runs as aten.bmm)", _ours)})
 
 FVCORE = Convention(
     "fvcore", "fvcore's FlopCountAnalysis: its handlers per traced aten op (one per multiply-add)",
     tool="fvcore 0.1.5.post20221221", run="FlopCountAnalysis(model, x).total()",
     rules={
         "conv": CONV_OURS, "conv_transpose": CONV_OURS, "linear": Rule("in·out (bias not counted)", _ours),
-        "matmul": MATMUL, "einsum": Rule("ours (product of the index sizes)", _ours),
+        "matmul": MATMUL,
+        "einsum": Rule("numpy's einsum_path cost to 4 digits, halved (two bmm-like forms exactly)", _fvcore_einsum),
         "batch_norm": Rule("2 per element in eval mode (1 without affine)", _per_input(2)),
-        "layer_norm": Rule("5 per element", _per_input(5)),
-        "group_norm": Rule("5 per element", _per_input(5)),
-        "instance_norm": Rule("5 per element", _per_input(5)),
+        "layer_norm": Rule("5 per element (4 without affine)", _affine(5, 4)),
+        "group_norm": Rule("5 per element (4 without affine)", _affine(5, 4)),
+        "instance_norm": Rule("5 per element (4 without affine)", _affine(5, 4)),
         "global_avg_pool": Rule("aten::adaptive_avg_pool2d 1 per input element; x.mean 0 (unsupported)",
                                 lambda op, inputs, outputs, call: numel(inputs[0]) if call != "method" else 0),
         "upsample": Rule("nearest 1, bilinear 4 per output element", _fvcore_upsample),
@@ -162,8 +193,9 @@ THOP = Convention(
         "conv_transpose": Rule("weights per OUTPUT position: numel(output)·(C/g)·k_h·k_w", _module(_thop_conv)),
         "linear": Rule("in·out (bias not counted)", _module(_ours)),
         "batch_norm": Rule("4 per element (2, doubled for affine)", _module(_per_input(4))),
-        "layer_norm": Rule("4 per element (2, doubled for affine)", _module(_per_input(4))),
-        "instance_norm": Rule("4 per element (2, doubled for affine)", _module(_per_input(4))),
+        "layer_norm": Rule("4 per element (2 without affine)", _module(_affine(4, 2))),
+        "instance_norm": Rule("4 per element (2 without affine)", _module(_affine(4, 2))),
+        "softmax": Rule("(3·n - 1) per softmax of n elements", _thop_softmax),
         "prelu": Rule("1 per element", _module(_per_input(1))),
         "avg_pool": Rule("1 per output element", _module(_per_output(1))),
         "global_avg_pool": Rule("nn.AdaptiveAvgPool2d (H·W/(H'·W') + 1) per output element; functional 0",
@@ -176,7 +208,7 @@ _TORCHINFO_RULE = Rule("its parameters (weights + bias elements, BatchNorm 2·C)
 TORCHINFO = Convention(
     "torchinfo", "torchinfo's summary: Mult-Adds from each leaf module's parameters",
     tool="torchinfo 1.8.0", run="summary(model, input_data=x, verbose=0).total_mult_adds",
-    rules={kind: _TORCHINFO_RULE for kind in ("conv", "conv_transpose", "deform_conv", "linear", "batch_norm",
+    rules={kind: _TORCHINFO_RULE for kind in ("conv", "conv_transpose", "linear", "batch_norm",
                                                "layer_norm", "group_norm", "instance_norm", "prelu")})
 
 TORCH = Convention(
@@ -186,6 +218,6 @@ TORCH = Convention(
     rules={"conv": Rule("2 × ours (bias not counted)", _twice_ours),
            "conv_transpose": Rule("2 × ours (bias not counted)", _twice_ours),
            "linear": Rule("2·in·out (bias not counted)", _twice_ours),
-           "matmul": Rule("2 × ours", _twice_ours)})
+           "matmul": Rule("2 × ours", _twice_ours), "einsum": Rule("2 × ours (it runs as aten.bmm)", _twice_ours)})
 
 TOOL_CONVENTIONS = (PTFLOPS, PTFLOPS_ATEN, FVCORE, THOP, TORCHINFO, TORCH)
