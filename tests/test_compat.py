@@ -248,3 +248,20 @@ def test_table_under_torch_says_two_per_multiply_add():
                                              "counts, in flops (2 per multiply-add)")
     assert "8.18G" in result.output
 
+
+def test_the_docs_page_is_written_from_the_rule_tables():
+    from costmodel.conventions.page import page
+    committed = (Path(__file__).parent.parent / "docs" / "why-numbers-differ.md").read_text()
+    assert committed == page(), "run: python -m costmodel.conventions.page > docs/why-numbers-differ.md"
+
+
+def test_the_docs_page_shows_every_rule_and_network():
+    from costmodel.conventions import REGISTRY
+    from costmodel.render import markdown_safe
+    text = (Path(__file__).parent.parent / "docs" / "why-numbers-differ.md").read_text()
+    for tool in TOOLS:
+        assert REGISTRY[tool].tool in text
+        for rule in REGISTRY[tool].rules.values():
+            assert markdown_safe(rule.text) in text
+    for model in MODELS:
+        assert all(f"{RECORDS['models'][model][tool]['total']:,}" in text for tool in TOOLS)
