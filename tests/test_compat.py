@@ -265,3 +265,22 @@ def test_the_docs_page_shows_every_rule_and_network():
             assert markdown_safe(rule.text) in text
     for model in MODELS:
         assert all(f"{RECORDS['models'][model][tool]['total']:,}" in text for tool in TOOLS)
+
+
+def test_compare_a_spec_in_symbols_gives_closed_forms_by_hand():
+    import sympy
+    example = Path(costmodel.__file__).parent / "examples" / "mobilenet_v2_block.yaml"
+    result = _compare(str(example), "-sc=c", "-ssize=h", "--format", "json")
+    assert result.exit_code == 0, result.output
+    counts = {tool: sympy.sympify(form) for tool, form in json.loads(result.output)["counts"].items()}
+    c, h = sympy.symbols("c h")
+    # t = 6, stride 1: expand 1x1 c->6c, depthwise 3x3 on 6c, project 1x1 6c->c, on h x h; BatchNorm on
+    # 6c + 6c + c channels, ReLU6 on 6c + 6c; the residual + counts 0 for every tool
+    convs, bn, relu6 = 6 * c * c * h * h + 9 * 6 * c * h * h + 6 * c * c * h * h, 13 * c * h * h, 12 * c * h * h
+    expected = {"paper": convs, "ptflops": convs + 2 * bn + relu6, "ptflops-aten": convs, "fvcore": convs + 2 * bn,
+                "thop": convs + 4 * bn, "torchinfo": convs + 2 * 13 * c, "torch": 2 * convs}
+    assert {tool: sympy.expand(counts[tool] - expected[tool]) for tool in expected} == dict.fromkeys(expected, 0)
+    text = _compare(str(example), "-sc=c", "-ssize=h")
+    assert text.exit_code == 0, text.output
+    aten = next(line for line in text.output.splitlines() if line.startswith("ptflops-aten"))
+    assert aten.split()[1:3] == ["12*c**2*h**2", "+"] and "+0 vs paper" in aten

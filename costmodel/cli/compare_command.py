@@ -18,6 +18,7 @@ def _signed(value) -> str:
 
 def _text(result: dict, note: str) -> str:
     from ..conventions import REGISTRY
+    from ..conventions.compare import plain
     from ..render import text_safe
     counts = result["counts"]
     paper = counts["paper"]
@@ -28,9 +29,9 @@ def _text(result: dict, note: str) -> str:
         unit = convention.unit + (" per image" if convention.per_image else "")
         line = f"{tool:<13} {_number(count):>{width}}  {unit}"
         if tool != "paper":
-            difference = count - paper
+            difference = plain(count - paper)
             if isinstance(difference, int):
-                percent = f" ({difference / paper:+.2%})" if paper else ""
+                percent = f" ({difference / paper:+.2%})" if isinstance(paper, int) and paper else ""
                 line += f"   {_signed(difference)}{percent} vs paper"
             else:
                 line += f"   {_signed(difference)} vs paper"

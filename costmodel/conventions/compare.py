@@ -21,6 +21,11 @@ def _by_kind(analysis) -> dict[str, tuple[Any, int]]:
     return kinds
 
 
+def plain(value: Any) -> Any:
+    """A sympy integer (a closed form that came out constant) as an int."""
+    return int(value) if getattr(value, "is_Integer", False) else value
+
+
 def _share(part: Any, whole: Any) -> Any:
     if isinstance(part, int) and isinstance(whole, int):
         return round(part / whole, 4) if whole else 0.0
@@ -32,19 +37,20 @@ def compare(graph, fuse=()) -> dict[str, Any]:
     from ..analysis import analyze
     paper = analyze(graph, "paper", fuse)
     paper_kinds = _by_kind(paper)
-    counts = {"paper": paper.totals.flops}
+    counts = {"paper": plain(paper.totals.flops)}
     differences = []
     for tool in TOOLS:
         analysis = analyze(graph, tool, fuse)
-        counts[tool] = analysis.totals.flops
-        whole = analysis.totals.flops - paper.totals.flops
+        counts[tool] = plain(analysis.totals.flops)
+        whole = plain(analysis.totals.flops - paper.totals.flops)
         convention = REGISTRY[tool]
         for kind, (count, nodes) in _by_kind(analysis).items():
             theirs = paper_kinds[kind][0]
-            difference = count - theirs
+            difference = plain(count - theirs)
             if difference == 0:
                 continue
-            differences.append({"tool": tool, "op": kind, "nodes": nodes, "count": count, "paper": theirs,
+            differences.append({"tool": tool, "op": kind, "nodes": nodes, "count": plain(count),
+                                "paper": plain(theirs),
                                 "difference": difference, "share": _share(difference, whole),
                                 "rule": convention.rule(kind).text})
     return {"name": graph.name, "counts": counts, "differences": differences}
