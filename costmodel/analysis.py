@@ -20,7 +20,7 @@ themselves: their ``fusion_role`` and what they ``absorb`` (``costmodel.ops.base
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field as dataclass_field, fields
 from typing import Any, Iterable, Mapping
 
 from .dims import exact_ratio
@@ -76,14 +76,49 @@ class Cost:
         return any(hasattr(v, "free_symbols") and v.free_symbols for v in self.as_dict().values())
 
 
+class ReceptiveFields:
+    """The receptive field of every node of a graph, computed on first use (closed forms of fields are
+    ``Max`` expressions that sympy is slow to build, and most analyses never look at them)."""
+
+    def __init__(self, graph: Graph):
+        self.graph = graph
+        self._fields: dict[str, ReceptiveField] | None = None
+
+    def __getitem__(self, name: str) -> ReceptiveField:
+        if self._fields is None:
+            self._fields = receptive_fields(self.graph)
+        return self._fields[name]
+
+
+def receptive_fields(graph: Graph) -> dict[str, ReceptiveField]:
+    """Node name -> the receptive field of its output on the graph input (branches merged where they join)."""
+    fields: dict[str, ReceptiveField] = {name: ReceptiveField.unit() for name in graph.inputs}
+    for node in graph.nodes:
+        try:
+            seen = fields[node.inputs[0].node] if node.inputs else ReceptiveField.unit()
+            for tensor in node.inputs[1:]:
+                seen = seen.merge(fields[tensor.node])
+            fields[node.name] = node.op.receptive_field(seen, node.input_shapes)
+        except CostModelError as error:
+            raise NodeError(node.name, node.op.op_name, error) from error
+    return fields
+
+
 @dataclass(frozen=True)
 class LayerCost:
-    """One node's costs, with its receptive field and whether fusion removed its mac."""
+    """One node's costs, with its receptive field and whether fusion removed its mac. ``receptive`` is the
+    field itself or the graph's ``ReceptiveFields``, which compute it when ``field`` is read."""
 
     node: Node
     cost: Cost
-    field: ReceptiveField
+    receptive: Any = dataclass_field(default=None, repr=False, compare=False)
     fused: bool = False
+
+    @property
+    def field(self) -> ReceptiveField:
+        if isinstance(self.receptive, ReceptiveFields):
+            return self.receptive[self.node.name]
+        return self.receptive
 
     @property
     def name(self) -> str:
@@ -133,7 +168,7 @@ class Analysis:
 
     def subs(self, values: Mapping[Any, Any]) -> "Analysis":
         """Substitute values for symbols (by name or Symbol) in every cost."""
-        layers = tuple(LayerCost(l.node, l.cost.subs(values), l.field, l.fused) for l in self.layers)
+        layers = tuple(LayerCost(l.node, l.cost.subs(values), l.receptive, l.fused) for l in self.layers)
         return Analysis(self.graph, self.convention, self.fuse, layers, self.totals.subs(values))
 
 
@@ -152,6 +187,76 @@ def substitute(value: Any, values: Mapping[Any, Any]) -> Any:
 def analyze(graph: Graph, convention: str = "paper", fuse: Iterable[str] = ()) -> Analysis:
     """Cost every node of ``graph`` under ``convention`` (``paper``, ``all`` or a tool's name: ``ptflops``,
     ``ptflops-aten``, ``fvcore``, ``thop``, ``torchinfo``, ``torch``) with the given fusions."""
+    costs, fuse, fused = _node_costs(graph, convention, fuse)
+    fields = ReceptiveFields(graph)
+    layers = tuple(LayerCost(node, cost, fields, node.name in fused) for node, cost in zip(graph.nodes, costs))
+    return Analysis(graph, convention, fuse, layers, add_costs(costs))
+
+
+def totals(graph: Graph, convention: str = "paper", fuse: Iterable[str] = ()) -> Cost:
+    """``analyze(graph, convention, fuse).totals``, without keeping the layers (what a sweep needs)."""
+    return add_costs(_node_costs(graph, convention, fuse)[0])
+
+
+def _node_costs(graph: Graph, convention: Any, fuse: Any) -> tuple[list, frozenset, set]:
+    """(each node's cost, the fusions, the names of the fused nodes), the arguments checked first."""
+    fuse = _checked(graph, convention, fuse)
+    fused = fused_nodes(graph, fuse)
+    rules = REGISTRY[convention]
+    calls = _torch_calls(graph) if rules.tool else {}
+    return [node_cost(node, convention, graph.batch, node.name in fused, calls.get(node.name, "module"))
+            for node in graph.nodes], fuse, fused
+
+
+def node_cost(node: Node, convention: str, batch: Any = 1, fused: bool = False, call: str = "module") -> Cost:
+    """One node's costs (see the module doc): its op's rules on its shapes under ``convention``, scaled by
+    the ``batch``; ``call`` is how a tool's convention sees the node (``costmodel.conventions``)."""
+    op, inputs = node.op, node.input_shapes
+    rules = REGISTRY[convention]
+    try:
+        params = op.params(inputs)
+        flops = (1 if rules.per_image else batch) * rules.count(op, inputs, node.outputs, call)
+        moved = op.elements_read(inputs, node.outputs) + op.elements_written(inputs, node.outputs)
+        if len(set(node.inputs)) < len(node.inputs):  # a tensor fed twice is read once
+            moved -= sum((numel(t.shape) for t in _repeats(node.inputs)), 0)
+        activations = batch * sum((numel(s) for s in node.outputs), 0)
+    except CostModelError as error:
+        raise NodeError(node.name, op.op_name, error) from error
+    return Cost(flops, params, 0 if fused else batch * moved + params, activations)
+
+
+def add_costs(costs: list) -> Cost:
+    """The sum of ``costs``; symbolic fields are added in one sympy ``Add`` (adding them one by one costs
+    time quadratic in the number of terms)."""
+    return Cost(*(_total([getattr(c, f.name) for c in costs]) for f in fields(Cost)))
+
+
+def _total(values: list) -> Any:
+    symbolic = [v for v in values if hasattr(v, "free_symbols")]
+    if not symbolic:
+        return sum(values, 0)
+    import sympy  # a symbolic value was made by a caller who imported sympy already
+
+    total = sympy.Add(*symbolic, sum((v for v in values if not hasattr(v, "free_symbols")), 0))
+    return int(total) if total.is_Integer else total
+
+
+def fused_nodes(graph: Graph, fuse: frozenset) -> set[str]:
+    """Names of the nodes the fusion switches fold into their producers (their mac is 0)."""
+    if not fuse:
+        return set()
+    readers = graph.consumers()
+    nodes_by_name: dict[str, Node] = {}
+    fused: set[str] = set()
+    for node in graph.nodes:
+        if _is_fused(node, fuse, readers, nodes_by_name, fused):
+            fused.add(node.name)
+        nodes_by_name[node.name] = node
+    return fused
+
+
+def _checked(graph: Any, convention: Any, fuse: Any) -> frozenset:
+    """The fusions as a frozenset, once graph, convention and fuse are checked."""
     if not isinstance(graph, Graph):
         raise UsageError(f"analyze graph must be a Graph (costmodel.Graph, a zoo build or a loaded spec), got "
                          f"{show(graph, limit=60)}")
@@ -166,41 +271,7 @@ def analyze(graph: Graph, convention: str = "paper", fuse: Iterable[str] = ()) -
     unknown = sorted(fuse - set(FUSIONS))
     if unknown:
         raise UsageError(f"fusion must be among {', '.join(FUSIONS)}, got {', '.join(unknown)}")
-    rules = REGISTRY[convention]
-    calls = _torch_calls(graph) if rules.tool else {}
-    batch = graph.batch
-    counted_batch = 1 if rules.per_image else batch
-    readers = graph.consumers() if fuse else {}
-    fields_by_node: dict[str, ReceptiveField] = {name: ReceptiveField.unit() for name in graph.inputs}
-    nodes_by_name: dict[str, Node] = {}
-    fused_nodes: set[str] = set()
-    layers = []
-    for node in graph.nodes:
-        op = node.op
-        inputs = node.input_shapes
-        try:
-            params = op.params(inputs)
-            flops = counted_batch * rules.count(op, inputs, node.outputs, calls.get(node.name, "module"))
-            moved = op.elements_read(inputs, node.outputs) + op.elements_written(inputs, node.outputs)
-            if len(set(node.inputs)) < len(node.inputs):  # a tensor fed twice is read once
-                moved -= sum((numel(t.shape) for t in _repeats(node.inputs)), 0)
-            activations = batch * sum((numel(s) for s in node.outputs), 0)
-            field = fields_by_node[node.inputs[0].node] if node.inputs else ReceptiveField.unit()
-            for tensor in node.inputs[1:]:
-                field = field.merge(fields_by_node[tensor.node])
-            field = op.receptive_field(field, inputs)
-        except CostModelError as error:
-            raise NodeError(node.name, op.op_name, error) from error
-        fused = bool(fuse) and _is_fused(node, fuse, readers, nodes_by_name, fused_nodes)
-        if fused:
-            fused_nodes.add(node.name)
-        mac = 0 if fused else batch * moved + params
-        cost = Cost(flops, params, mac, activations)
-        layers.append(LayerCost(node, cost, field, fused))
-        fields_by_node[node.name] = field
-        nodes_by_name[node.name] = node
-    totals = sum((layer.cost for layer in layers), Cost())
-    return Analysis(graph, convention, fuse, tuple(layers), totals)
+    return fuse
 
 
 def _torch_calls(graph: Graph) -> dict[str, str]:

@@ -38,14 +38,56 @@ def human(value: Any) -> str:
         return f"{float(value):.2f}" if value.denominator != 1 else str(value.numerator)
     if isinstance(value, list):
         return shape_text(value)
-    return str(value)
+    return text_of(value)
+
+
+def text_of(value: Any) -> str:
+    """``str(value)``, closed forms by ``formula_text``."""
+    return formula_text(value) if hasattr(value, "free_symbols") else str(value)
 
 
 def shape_text(value: list) -> str:
     """``[3, 224, 224]``; several shapes side by side."""
     if value and isinstance(value[0], list):
         return " ".join(shape_text(v) for v in value)
-    return "[" + ", ".join(str(v) for v in value) + "]"
+    return "[" + ", ".join(text_of(v) for v in value) + "]"
+
+
+def formula_text(value: Any) -> str:
+    """``str(value)`` of a sympy expression, each sub-expression printed once (see ``_printer``)."""
+    return _printer().doprint(value)
+
+
+def _printer() -> Any:
+    """sympy's ``str`` printer, remembering what it printed: the closed forms of a table share most of their
+    parts (the floor chain of a spatial size recurs in every layer after it), and sympy prints each part
+    anew every time it meets it. The text is the same as ``str`` gives (a Float alone prints differently at
+    the top level than inside an expression: it is never remembered)."""
+    global _PRINTER
+    if _PRINTER is None:
+        from sympy import Basic, Float
+        from sympy.printing.str import StrPrinter
+
+        class Remembering(StrPrinter):
+            def __init__(self):
+                super().__init__({"order": None})
+                self.seen: dict = {}
+
+            def _print(self, expr, **kwargs):
+                if kwargs or not isinstance(expr, Basic) or isinstance(expr, Float):
+                    return super()._print(expr, **kwargs)
+                text = self.seen.get(expr)
+                if text is None:
+                    text = self.seen[expr] = super()._print(expr)
+                return text
+
+        _PRINTER = Remembering()
+    if len(_PRINTER.seen) > 100_000:  # bounded memory over a long session
+        _PRINTER.seen.clear()
+    return _PRINTER
+
+
+_PRINTER = None
 
 
 def exact(value: Any) -> Any:
@@ -60,7 +102,7 @@ def exact(value: Any) -> Any:
         return [exact(v) for v in value]
     if getattr(value, "is_Integer", False):
         return int(value)
-    return str(value)
+    return text_of(value)
 
 
 def share(value: Any, total: Any) -> str:
@@ -128,7 +170,7 @@ def _cell(column: str, value: Any, human_numbers: bool) -> Any:
 
 def text_safe(value: Any) -> str:
     """A cell for a terminal: control characters (ANSI escapes, line breaks) shown as ``\\x1b``-style escapes."""
-    return printable(str(value))
+    return printable(text_of(value))
 
 
 _MARKDOWN_ESCAPED = set("\\`*_[]|!")  # backslash escapes both CommonMark and Python-Markdown honour
@@ -202,11 +244,11 @@ def _csv(table: Table) -> str:
 
 def _csv_cell(value: Any) -> Any:
     if isinstance(value, list):
-        return "x".join(str(v) for v in value) if not value or not isinstance(value[0], list) \
-            else " ".join("x".join(str(v) for v in part) for part in value)
+        return "x".join(text_of(v) for v in value) if not value or not isinstance(value[0], list) \
+            else " ".join("x".join(text_of(v) for v in part) for part in value)
     if isinstance(value, Fraction):
         return f"{float(value):.4f}" if value.denominator != 1 else value.numerator
-    return value
+    return text_of(value) if hasattr(value, "free_symbols") else value
 
 
 def _latex(table: Table) -> str:

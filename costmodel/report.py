@@ -54,8 +54,9 @@ def _hyper(layer: LayerCost) -> dict[str, Any]:
             "groups": getattr(op, "groups", "") if getattr(op, "groups", 1) != 1 else ""}
 
 
-def by_layer(analysis: Analysis) -> Table:
-    """One row per node: name, op, shapes, kernel/stride/groups, costs, intensity."""
+def by_layer(analysis: Analysis, intensity: bool = True) -> Table:
+    """One row per node: name, op, shapes, kernel/stride/groups, costs, intensity (left out with
+    ``intensity=False``: in closed form it is a slow sympy division, and JSON has no place for it)."""
     batch = analysis.graph.batch
     rows = []
     for layer in analysis.layers:
@@ -63,10 +64,11 @@ def by_layer(analysis: Analysis) -> Table:
                "input": shape_of(layer.node.input_shapes, batch), "output": shape_of(layer.node.outputs, batch)}
         row.update(_hyper(layer))
         row.update(layer.cost.as_dict())
-        row["intensity"] = layer.cost.intensity
+        if intensity:
+            row["intensity"] = layer.cost.intensity
         rows.append(row)
-    columns = ("name", "op", "input", "output", "kernel", "stride", "groups", "flops", "params", "mac",
-               "intensity")
+    columns = ("name", "op", "input", "output", "kernel", "stride", "groups", "flops", "params", "mac") + \
+        (("intensity",) if intensity else ())
     return Table("layers", columns, tuple(rows), analysis.totals, ("flops", "params", "mac"))
 
 
@@ -175,11 +177,11 @@ def _single_row(stage: str, layers: list[LayerCost]) -> dict[str, Any]:
             "repeat": 1, "channels": out[0], **_costs(cost)}
 
 
-def table(analysis: Analysis, by: str = "layer") -> Table:
-    """The table of ``analysis`` grouped ``by`` layer, stage or op."""
+def table(analysis: Analysis, by: str = "layer", *, intensity: bool = True) -> Table:
+    """The table of ``analysis`` grouped ``by`` layer, stage or op (``intensity``: see ``by_layer``)."""
     if by not in GROUPINGS:
         raise UsageError(f"table grouping must be one of {', '.join(GROUPINGS)}, got {by!r}")
-    made = {"layer": by_layer, "stage": by_stage, "op": by_op}[by](analysis)
+    made = by_layer(analysis, intensity) if by == "layer" else {"stage": by_stage, "op": by_op}[by](analysis)
     heading = convention_heading(analysis.convention)
     return replace(made, caption=heading) if heading else made
 

@@ -53,7 +53,7 @@ def table(target, settings, fmt, by, convention, fuse, allow_unknown):
     with pointing_at_the_flag():
         graph, groups = build_listing_unknown(chosen, values)
     analysis = analyze(graph, convention, fuse)
-    click.echo(with_unknown(render(make_table(analysis, by), fmt, name=chosen.name,
+    click.echo(with_unknown(render(make_table(analysis, by, intensity=fmt != "json"), fmt, name=chosen.name,
                                    parameters=chosen.values(**values), convention=convention), fmt, groups))
     if fmt in ("csv", "latex"):
         echo_unknown(groups)
