@@ -110,6 +110,27 @@ def test_ceil_mode_matches_known_squeezenet_sizes():
     assert sizes == [111, 55, 27, 13]
 
 
+def test_ceil_mode_sizes_follow_pytorch_rule_for_numbers_and_symbols():
+    """PyTorch's rule as its pooling_output_shape writes it: ceil((n + 2p - span)/s) + 1, less one when the
+    last window would start in the right padding. A symbolic size gives the same numbers once substituted."""
+    import itertools
+    import math
+
+    n = cm.symbols("n")
+    for size, kernel, stride, padding in itertools.product(range(2, 30), range(1, 5), range(1, 4), range(0, 3)):
+        if padding > kernel // 2 or kernel > size + 2 * padding:
+            continue
+        expected = math.ceil((size + 2 * padding - kernel) / stride) + 1
+        if (expected - 1) * stride >= size + padding:
+            expected -= 1
+        pool = cm.MaxPool2d(kernel, stride, padding, ceil_mode=True)
+        node, _ = run((4, size, size), pool)
+        assert node.outputs[0][1] == expected, (size, kernel, stride, padding)
+        if size >= kernel:
+            symbolic, _ = run((4, n, n), pool)
+            assert symbolic.outputs[0][1].subs(n, size) == expected, (size, kernel, stride, padding)
+
+
 def test_global_avg_pool_and_linear():
     node, every = run((1024, 7, 7), cm.GlobalAvgPool(), "all")
     assert node.outputs == ((1024, 1, 1),)

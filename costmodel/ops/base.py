@@ -188,6 +188,11 @@ def sliding_output(op: Op, axis: str, size: Dim, kernel: Dim, stride: Dim, paddi
                                 f"{fmt(padded)} (input {fmt(size)}, padding {fmt(padding)})")
     if ceil_mode:
         # PyTorch drops a last window that would start in the right padding: with padding at most half the
-        # kernel that is exactly min(ceil((n + 2p - span)/s) + 1, ceil((n + p)/s))
-        return smaller(ceil_div(padded - span, stride) + 1, ceil_div(size + padding, stride))
+        # kernel that is exactly min(ceil((n + 2p - span)/s) + 1, ceil((n + p)/s)). The last window starts at
+        # s*ceil((n + 2p - span)/s) <= n + 2p - span + s - 1, before n + p whenever p + s <= span: then the
+        # first term is the smaller one, and a closed form needs no Min (which sympy is slow to build)
+        first = ceil_div(padded - span, stride) + 1
+        if known(padding + stride <= span) is True:
+            return first
+        return smaller(first, ceil_div(size + padding, stride))
     return (padded - span) // stride + 1
