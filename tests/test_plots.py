@@ -272,3 +272,158 @@ def test_importing_and_drawing_leave_the_backend_alone(tmp_path, backend):
     if backend != "unset":
         assert after.strip() == backend
     assert (tmp_path / "f.png").read_bytes().startswith(b"\x89PNG")
+
+
+def stage_runs(analysis):
+    """(stage, first, last) of each run of layers sharing a stage, written apart from the plot's helper."""
+    runs = []
+    for i, layer in enumerate(analysis.layers):
+        if runs and runs[-1][0] == layer.stage:
+            runs[-1][2] = i
+        else:
+            runs.append([layer.stage, i, i])
+    return runs
+
+
+@pytest.mark.parametrize("name", ["resnet50", "squeezenet1_0", "mobilenet_v2"])
+def test_breakdown_labels_every_stage_and_no_two_labels_overlap(name):
+    fig = plots.breakdown(name)
+    bottom = fig.axes[2]
+    runs = stage_runs(analyze(build(name)))
+    assert [t.get_text() for t in bottom.get_xticklabels()] == [stage for stage, *_ in runs]
+    assert list(bottom.get_xticks()) == [(first + last) / 2 for _, first, last in runs]
+    if name == "resnet50":
+        assert "conv2_x" in [t.get_text() for t in bottom.get_xticklabels()]  # the one the old figure dropped
+    fig.canvas.draw()
+    boxes = [t.get_window_extent() for t in bottom.get_xticklabels()]
+    assert all(box.width > 0 for box in boxes)
+    assert not [(i, j) for i in range(len(boxes)) for j in range(i + 1, len(boxes)) if boxes[i].overlaps(boxes[j])]
+    inside = fig.bbox
+    assert all(inside.x0 <= box.x0 and box.x1 <= inside.x1 and inside.y0 <= box.y0 for box in boxes)
+
+
+def zoo_totals():
+    names = [n for n in ARCHITECTURES if not n.endswith("_bench")]
+    return names, [analyze(build(n)).totals for n in names]
+
+
+def test_pareto_front_is_the_brute_force_pareto_set():
+    fig = plots.pareto()
+    names, totals = zoo_totals()
+    points = [(t.flops, t.mac) for t in totals]
+
+    def dominated(p):  # another network with at least p's flops and at most its mac, and not p itself
+        return any(q != p and q[0] >= p[0] and q[1] <= p[1] for q in points)
+
+    expected = sorted(p for p in points if not dominated(p))
+    drawn = [tuple(p) for p in line(fig, "front")]
+    assert drawn == expected
+    assert len(expected) >= 3 and (min(points)) in expected  # the cheapest network is always on it
+    import random
+
+    chance = random.Random(14)
+    for _ in range(200):  # ties included: small integer coordinates
+        cloud = [(chance.randint(0, 6), chance.randint(0, 6)) for _ in range(chance.randint(1, 12))]
+        front = plots.pareto_front(cloud)
+        assert sorted({cloud[i] for i in front}) == sorted({p for p in cloud if not any(
+            q != p and q[0] >= p[0] and q[1] <= p[1] for q in cloud)})
+        assert [cloud[i][0] for i in front] == sorted(cloud[i][0] for i in front)
+
+
+def test_pareto_marker_area_is_proportional_to_params():
+    fig = plots.pareto()
+    _, totals = zoo_totals()
+    zoo = [c for ax in fig.axes for c in ax.collections if c.get_gid() == "zoo"][0]
+    ratios = [area / t.params for area, t in zip(zoo.get_sizes(), totals)]
+    assert max(ratios) == pytest.approx(min(ratios), rel=1e-9)
+    key = fig.axes[0].get_legend()  # the size key: 1 M, 10 M, 100 M params at the same area per param
+    areas = [handle.get_sizes()[0] for handle in key.legend_handles]
+    labels = [text.get_text() for text in key.get_texts()]
+    assert [area / (float(label.split()[0]) * 1e6) for area, label in zip(areas, labels)] == pytest.approx(
+        [ratios[0]] * 3, rel=1e-9)
+
+
+def test_scaling_of_shufflenet_v1_draws_the_buildable_widths_and_notes_the_others_once(tmp_path):
+    from costmodel.errors import CostModelError
+
+    buildable = []
+    for width in plots.network.WIDTHS:
+        try:
+            buildable.append((width, analyze(build("shufflenet_v1", width=width)).totals.flops))
+        except CostModelError:
+            pass
+    fig = plots.scaling("shufflenet_v1")
+    assert [tuple(p) for p in line(fig, "flops width")] == [(float(w), f) for w, f in buildable]
+    assert [float(w) for w, _ in buildable] == [0.25, 0.5, 1.0, 1.5, 2.0]  # the widths of the paper's Table 2
+    assert len(fig.notes) == 1 and "refused 32 of 37 width values" in fig.notes[0]
+    assert all(ax.get_legend() is None or ax.get_legend().get_title().get_text() == "" for ax in fig.axes)
+    result = cli("scaling", "shufflenet_v1", "-o", str(tmp_path / "s.png"))
+    assert result.exit_code == 0, result.output
+    assert result.output.count("costmodel: note: scaling: shufflenet_v1 refused 32 of 37") == 1
+
+
+def png_pixels(path):
+    import struct
+
+    data = Path(path).read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
+    return struct.unpack(">II", data[16:24])
+
+
+@pytest.mark.parametrize("args, pixels", [([], (1440, 880)), (["--dpi", "50"], (360, 220)),
+                                          (["--size", "3.3x2.5"], (660, 500)),
+                                          (["--size", "3.3x2.5", "--dpi", "300"], (990, 750))])
+def test_dpi_and_size_set_the_saved_pixels(tmp_path, args, pixels):
+    out = tmp_path / "pareto.png"
+    result = cli("pareto", "-o", str(out), *args)
+    assert result.exit_code == 0, result.output
+    assert png_pixels(out) == pixels  # inches x dpi; pareto's own size is 7.2 x 4.4 in at 200 dpi
+
+
+def test_a_size_too_small_for_the_panels_is_one_line(tmp_path):
+    result = cli("g3", "--size", "1.5x1.5", "-o", str(tmp_path / "g3.png"))
+    assert str(result.exception) == "the figure does not fit in 1.5 x 1.5 in: its panels would collapse; give it " \
+                                    "a larger size"
+    assert not (tmp_path / "g3.png").exists()
+
+
+def test_a_figure_function_takes_its_size_and_keeps_its_text_in_points():
+    small = plots.pareto(size=(plots.COLUMN, 3))
+    assert tuple(small.get_size_inches()) == (plots.COLUMN, 3)
+    sizes = {t.get_fontsize() for ax in small.axes for t in ax.get_xticklabels() + ax.texts}
+    assert sizes == {plots.common.TEXT_POINTS}
+    with pytest.raises(UsageError, match="figure width must be 1 to 40 inches, got 0"):
+        plots.pareto(size=(0, 3))
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--dpi", "0"], "dpi must be 10 to 1200, got 0"),
+    (["--dpi", "-72"], "dpi must be 10 to 1200, got -72"),
+    (["--dpi", "1e9"], "dpi must be 10 to 1200, got 1e+09"),
+    (["--dpi", "nan"], "dpi must be 10 to 1200, got nan"),
+    (["--dpi", "inf"], "dpi must be 10 to 1200, got inf"),
+    (["--size", "0x2"], "figure width must be 1 to 40 inches, got 0"),
+    (["--size", "3x-2"], "figure height must be 1 to 40 inches, got -2"),
+    (["--size", "1e9x1e9"], "figure width must be 1 to 40 inches, got 1e+09"),
+    (["--size", "nanx2"], "figure width must be 1 to 40 inches, got nan"),
+    (["--size", "1e999x2"], "figure width must be 1 to 40 inches, got inf"),
+    (["--size", "wide"], "--size must be WIDTHxHEIGHT in inches, such as 3.3x2.5, got 'wide'"),
+    (["--size", "3.3"], "--size must be WIDTHxHEIGHT in inches, such as 3.3x2.5, got '3.3'"),
+    (["--size", "2x2x2"], "--size must be WIDTHxHEIGHT in inches, such as 3.3x2.5, got '2x2x2'"),
+    (["--size", "40x40", "--dpi", "1200"], "a 40 x 40 in figure at 1200 dpi has 2,304,000,000 pixels, more than "
+                                           "64,000,000; lower dpi or size"),
+])
+def test_bad_dpi_and_size_are_one_line_before_drawing(tmp_path, args, message):
+    out = tmp_path / "x.png"
+    result = cli("pareto", "-o", str(out), *args)
+    assert isinstance(result.exception, UsageError), result.output
+    assert str(result.exception) == message
+    assert not out.exists()
+
+
+def test_save_bounds_the_pixels_of_a_figure_sized_in_python(tmp_path):
+    fig = plots.g3(size=(40, 40))
+    with pytest.raises(UsageError, match="more than 64,000,000"):
+        plots.save(fig, tmp_path / "big.png", dpi=300)
+    assert not (tmp_path / "big.png").exists()
+

@@ -34,8 +34,13 @@ TARGETED = ("breakdown", "roofline", "scaling")
               help="roofline: memory bandwidth in bytes per second (overrides --device's).")
 @click.option("--convention", type=click.Choice(["paper", "all"]), default=None,
               help="breakdown and roofline: counting convention (defaults: paper, all).")
+@click.option("--dpi", type=float, default=None, metavar="DPI",
+              help="Dots per inch of the saved figure (10 to 1200; default 200): a png is inches x DPI pixels.")
+@click.option("--size", default=None, metavar="WxH",
+              help="Figure size in inches, such as 3.3x2.5 (1 to 40 each; default: the figure's own printed "
+                   "size, 7.2 in wide). Text stays 8-9 pt.")
 @allow_unknown_option
-def plot(name, target, settings, output, by, device, peak_flops, bandwidth, convention, allow_unknown):
+def plot(name, target, settings, output, by, device, peak_flops, bandwidth, convention, dpi, size, allow_unknown):
     """Draw figure NAME (g1, g2, g3, g4, breakdown, roofline, scaling, pareto) into FILE.
 
     breakdown, roofline and scaling need a TARGET (zoo name or spec path); the others take none.
@@ -63,10 +68,16 @@ def plot(name, target, settings, output, by, device, peak_flops, bandwidth, conv
         raise UsageError("--peak-flops and --bandwidth apply to roofline only")
     if convention is not None and name not in ("breakdown", "roofline"):
         raise UsageError("--convention applies to breakdown and roofline only")
+    size = _size(size)
     import matplotlib
 
     matplotlib.use("Agg")  # the command writes files and needs no display; the library never chooses a backend
     from .. import plots  # loads matplotlib only now
+
+    if size is not None:
+        size = plots.check_size(size)
+    dpi = plots.check_dpi(plots.DPI if dpi is None else dpi, size or (1, 1))  # pixels again once drawn
+    shape = {} if size is None else {"size": size}
     from .settings import parse_settings
     from .unknown import echo_unknown, find_target, listed_unknown, pointing_at_the_flag
 
@@ -79,23 +90,39 @@ def plot(name, target, settings, output, by, device, peak_flops, bandwidth, conv
         with pointing_at_the_flag():
             echo_unknown(listed_unknown(chosen, values))
     if name == "breakdown":
-        fig = plots.breakdown(chosen, values=values, by=by, convention=convention or "paper")
+        fig = plots.breakdown(chosen, values=values, by=by, convention=convention or "paper", **shape)
     elif name == "roofline":
         fig = plots.roofline(chosen, values=values, device=device, peak_flops=peak_flops, bandwidth=bandwidth,
-                             convention=convention or "all")
+                             convention=convention or "all", **shape)
     elif name == "scaling":
         if not [p for p in ("width", "resolution") if p in chosen.parameters and p not in values]:
             raise UsageError(f"scaling: {chosen.name} takes neither width nor resolution (or -s fixed them)")
-        fig = plots.scaling(chosen, values=values)
+        fig = plots.scaling(chosen, values=values, **shape)
     elif name == "pareto":
-        fig = plots.pareto(values=_pareto_values(settings))
+        fig = plots.pareto(values=_pareto_values(settings), **shape)
     else:
-        fig = plots.PLOTS[name]()
+        fig = plots.PLOTS[name](**shape)
+    for note in fig.notes:  # what the figure left out (values a builder refused): said once, not an error
+        click.echo(f"costmodel: note: {note}", err=True)
     try:
-        path = plots.save(fig, output)
+        path = plots.save(fig, output, dpi=dpi)
     except OSError as error:
         raise UsageError(f"cannot write plot output {show(output, limit=80)}: {error.strerror or error}") from None
     click.echo(f"wrote {path}")
+
+
+def _size(text: str | None) -> tuple[float, float] | None:
+    """``--size WxH`` (inches, such as ``3.3x2.5``) as two floats; their bounds are checked by the library."""
+    if text is None:
+        return None
+    width, sep, height = text.strip().lower().partition("x")
+    try:
+        if not sep:
+            raise ValueError
+        return float(width), float(height)
+    except ValueError:
+        raise UsageError(f"--size must be WIDTHxHEIGHT in inches, such as 3.3x2.5, got {show(text, limit=40)}") \
+            from None
 
 
 def _pareto_values(settings) -> dict:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import math
+import warnings
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
@@ -69,7 +70,7 @@ def check_dpi(dpi: Any, size: tuple[float, float]) -> float:
     pixels = round(width * value) * round(height * value)
     if pixels > MAX_PLOT_PIXELS:
         raise UsageError(f"a {width:g} x {height:g} in figure at {value:g} dpi has {pixels:,} pixels, more than "
-                         f"{MAX_PLOT_PIXELS:,}; lower --dpi or --size")
+                         f"{MAX_PLOT_PIXELS:,}; lower dpi or size")
     return value
 
 
@@ -160,7 +161,14 @@ def si_axis(axis) -> None:
 def save(fig: Figure, path: str | Path, dpi: float = DPI) -> Path:
     """Write ``fig`` to ``path`` at ``dpi`` (``check_dpi``); the format follows the extension (.png, .svg or
     .pdf, any case). A png is width x dpi by height x dpi pixels."""
-    dpi = check_dpi(dpi, tuple(fig.get_size_inches()))
+    width, height = fig.get_size_inches()
+    dpi = check_dpi(dpi, (width, height))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fig.canvas.draw()  # lays the figure out: too small a size collapses its panels
+    if any("constrained_layout not applied" in str(warning.message) for warning in caught):
+        raise UsageError(f"the figure does not fit in {width:g} x {height:g} in: its panels would collapse; "
+                         f"give it a larger size")
     path = Path(path)
     extension = path.suffix.lower().lstrip(".")
     if extension not in FORMATS:

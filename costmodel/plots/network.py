@@ -18,7 +18,7 @@ from ..errors import CostModelError, UsageError
 from ..report import op_class
 from ..targets import target as find
 from ..zoo import ARCHITECTURES, build
-from .common import colour, figure, number, si_axis, tag
+from .common import STYLE, colour, figure, number, si_axis, styled, tag
 
 BYTES_PER_ELEMENT = 4  # float32: mac_bytes = mac x 4
 
@@ -75,23 +75,25 @@ def _analysis(drawn, values: dict | None, convention: str = "paper") -> tuple[st
     return chosen.name, chosen.values(**values), analyze(chosen.build(**values), convention)
 
 
+@styled
 def breakdown(drawn, *, values: dict | None = None, by: str = "layer", convention: str = "paper"):
     """flops, params and mac of ``drawn`` (a Graph, an Analysis, or a target with ``values``) per layer (bars
-    coloured by op class, stages marked on the x axis) or per stage (``by="stage"``,
-    ``Analysis.group_by``), under ``convention``; all from the analysis."""
+    coloured by op class; every stage shaded and labelled at its middle, labels staggered onto more rows
+    where they would overlap) or per stage (``by="stage"``, ``Analysis.group_by``), under ``convention``;
+    all from the analysis."""
     if by not in ("layer", "stage"):
         raise UsageError(f"breakdown grouping must be layer or stage, got {by!r}")
     name, parameters, analysis = _analysis(drawn, values, convention)
-    fig = figure(12, 8)
+    fig = figure(7.2, 5)
     axes = fig.subplots(3, 1, sharex=True)
-    units = {"flops": "flops (multiply-adds)", "params": "params", "mac": "mac (elements)"}
+    units = {"flops": "multiply-adds", "params": "params", "mac": "elements"}
     if by == "stage":
         groups = analysis.group_by("stage")
         x = np.arange(len(groups))
         for ax, key in zip(axes, units):
             bars = ax.bar(x, [number(getattr(c, key)) for c in groups.values()], 0.7, color="#4c72b0")
             tag(bars, key)
-        axes[-1].set_xticks(x, list(groups), rotation=45, ha="right", fontsize=8)
+        axes[-1].set_xticks(x, list(groups), rotation=45, ha="right", rotation_mode="anchor")
         axes[-1].set_xlabel("stage")
     else:
         x = np.arange(len(analysis.layers))
@@ -100,25 +102,61 @@ def breakdown(drawn, *, values: dict | None = None, by: str = "layer", conventio
             bars = ax.bar(x, [number(getattr(layer, key)) for layer in analysis.layers], 0.9,
                           color=[colour(c) for c in classes])
             tag(bars, key)
-        starts = [i for i, layer in enumerate(analysis.layers) if i == 0 or layer.stage != analysis.layers[i - 1].stage]
-        gap, shown = len(x) / 60, []  # stage names closer than 1/60 of the axis would overlap: skip them
-        for start in starts:
-            if not shown or start - shown[-1] >= gap:
-                shown.append(start)
-        axes[-1].set_xticks(shown, [analysis.layers[i].stage for i in shown], rotation=60, ha="right", fontsize=7)
-        axes[-1].set_xlabel(f"layer (in graph order; ticks at the first layer of a stage, {len(x)} layers)")
+        spans = _stage_spans([layer.stage for layer in analysis.layers])
+        for i, (_, first, last) in enumerate(spans):
+            for ax in axes if i % 2 else ():
+                ax.axvspan(first - 0.5, last + 0.5, color="0.93", zorder=0, lw=0)
+        axes[-1].set_xlim(-0.5, len(x) - 0.5)
+        axes[-1].set_xticks([(first + last) / 2 for _, first, last in spans], [stage for stage, *_ in spans])
+        _stagger(fig, axes[-1])
+        axes[-1].set_xlabel(f"layer ({len(x)} in graph order; every stage shaded in turn and named at its middle)")
         from matplotlib.patches import Patch
 
         kinds = list(dict.fromkeys(classes))
-        axes[0].legend([Patch(color=colour(k)) for k in kinds], kinds, fontsize=7, ncol=min(len(kinds), 7),
-                       loc="lower center", bbox_to_anchor=(0.5, 1.02))
+        axes[0].legend([Patch(color=colour(k)) for k in kinds], kinds, ncol=min(len(kinds), 5),
+                       loc="lower center", bbox_to_anchor=(0.5, 1.15), handlelength=1, columnspacing=0.8)
     totals = analysis.totals
     for ax, key in zip(axes, units):
         si_axis(ax.yaxis)
         ax.set_ylabel(units[key])
-        ax.set_title(f"{key}: total {number(getattr(totals, key)):,.0f}", loc="left", fontsize=9)
+        ax.set_title(f"{key}: total {number(getattr(totals, key)):,.0f}", loc="left")
     fig.suptitle(f"{name} {_shown(parameters)}: cost per {by} (convention {convention})")
     return fig
+
+
+def _stage_spans(stages: list[str]) -> list[tuple[str, int, int]]:
+    """(stage, first index, last index) of each run of equal stage names, in order."""
+    spans: list[tuple[str, int, int]] = []
+    for i, stage in enumerate(stages):
+        if spans and spans[-1][0] == stage and spans[-1][2] == i - 1:
+            spans[-1] = (stage, spans[-1][1], i)
+        else:
+            spans.append((stage, i, i))
+    return spans
+
+
+def _stagger(fig, ax, gap: float = 3.0) -> None:
+    """Move x tick labels that would overlap their left neighbours down a row (each row one line of text),
+    lengthening their ticks to lead to them: every label shown, none on another."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextToPath
+
+    fig.canvas.draw()  # lays the axes out, so their width in points is known
+    width = ax.get_window_extent().width * 72 / fig.dpi
+    low, high = ax.get_xlim()
+    font = FontProperties(size=STYLE["xtick.labelsize"])
+    row_height = STYLE["xtick.labelsize"] * 1.3
+    ends: list[float] = []  # right edge of the last label of each row, in points from the axis' left
+    for tick, position in zip(ax.xaxis.get_major_ticks(), ax.get_xticks()):
+        text = tick.label1.get_text()
+        half = TextToPath().get_text_width_height_descent(text, font, ismath=False)[0] / 2
+        centre = (position - low) / (high - low) * width
+        row = next((r for r, end in enumerate(ends) if end + gap <= centre - half), len(ends))
+        if row == len(ends):
+            ends.append(centre + half)
+        ends[row] = centre + half
+        tick.tick1line.set_markersize(STYLE["xtick.major.size"] + row * row_height)  # leads to the label
+        tick.set_pad(tick.get_pad() + row * row_height)
 
 
 def _shown(parameters: dict) -> str:
@@ -127,6 +165,7 @@ def _shown(parameters: dict) -> str:
     return "(" + ", ".join(f"{k}={show(v)}" for k, v in parameters.items()) + ")" if parameters else ""
 
 
+@styled
 def roofline(drawn, *, values: dict | None = None, device: str = "cpu", peak_flops: float | None = None,
              bandwidth: float | None = None, convention: str = "all"):
     """Every layer of ``drawn`` (a Graph, an Analysis, or a target with ``values``) at its intensity
@@ -151,38 +190,38 @@ def roofline(drawn, *, values: dict | None = None, device: str = "cpu", peak_flo
     intensity = {id(layer): number(layer.flops) / number(layer.cost.mac_bytes(BYTES_PER_ELEMENT))
                  for layer, _ in placed}
     largest = max(number(layer.flops) for layer, _ in placed)
-    fig = figure(10, 6.5)
+    fig = figure(7.2, 4)
     ax = fig.subplots()
     low, high = min(intensity.values()) / 3, max(max(intensity.values()) * 3, 3 * peak / bw)
     xs = np.geomspace(low, high, 400)
     roof, = ax.plot(xs, np.minimum(peak, bw * xs), "k-", lw=1.5,
-                    label=f"roofline: {peak / 1e9:,.0f} G multiply-adds/s, {bw / 1e9:,.1f} GB/s")
+                    label=f"roofline: {peak / 1e9:,.0f} G\nmultiply-adds/s, {bw / 1e9:,.1f} GB/s")
     roof.set_gid("roofline")
     ax.axvline(peak / bw, color="k", ls=":", lw=0.8)
-    ax.text(peak / bw, peak * 1.15, f" ridge {peak / bw:.1f}", fontsize=8, ha="left", va="bottom")
+    ax.text(peak / bw, peak * 1.15, f" ridge {peak / bw:.1f}", ha="left", va="bottom")
     for kind in dict.fromkeys(k for _, k in placed):
         layers = [layer for layer, k in placed if k == kind]
         x = np.array([intensity[id(layer)] for layer in layers])
-        sizes = [12 + 250 * number(layer.flops) / largest for layer in layers]
+        sizes = [6 + 120 * number(layer.flops) / largest for layer in layers]
         points = ax.scatter(x, np.minimum(peak, bw * x), s=sizes, color=colour(kind), alpha=0.6,
                             edgecolor="k", linewidth=0.3, label=f"{kind} ({len(layers)})", zorder=3)
         points.set_gid(f"layers {kind}")
     total = number(analysis.totals.flops) / number(analysis.totals.mac_bytes(BYTES_PER_ELEMENT))
-    net = ax.axvline(total, color="#d62728", ls="--", lw=1, label=f"whole network: {total:.2f} multiply-adds/byte")
+    net = ax.axvline(total, color="#d62728", ls="--", lw=1, label=f"whole network:\n{total:.2f} multiply-adds/byte")
     net.set_gid("network")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     ax.set_ylim(top=peak * 3)
     si_axis(ax.yaxis)
-    ax.set_xlabel("intensity (multiply-adds per byte moved; float32, mac_bytes = 4 x mac)")
+    ax.set_xlabel("intensity (multiply-adds per byte; float32, mac_bytes = 4 x mac)")
     ax.set_ylabel("attainable multiply-adds per second")
     skipped = len(analysis.layers) - len(placed)
-    ax.legend(fontsize=8, loc="lower right", title=f"op class (layers); {skipped} without flops or mac not placed",
-              title_fontsize=8)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1),
+              title=f"op class (layers);\n{skipped} not placed\n(no flops or no mac)")
     where = "custom peaks" if custom else chosen.name
     fig.suptitle(f"{name} {_shown(parameters)} on {where}:\nevery layer under the roofline "
-                 f"(convention {convention}; marker area ~ flops)", fontsize=11)
+                 f"(convention {convention}; marker area ~ flops)")
     return fig
 
 
@@ -203,18 +242,21 @@ def _sweep(chosen, fixed: dict, parameter: str, grid) -> tuple[list, list, list,
     return kept, totals, bare, refused
 
 
+@styled
 def scaling(target, *, values: dict | None = None):
     """flops and params of ``target`` (anything ``costmodel.targets.target`` takes) against the width
     multiplier (``WIDTHS``) and the resolution (``RESOLUTIONS``), whichever of the two it takes and
-    ``values`` does not fix, each point analysed; params drawn with and without BatchNorm (published counts
-    leave it out); the papers' published points (``PUBLISHED``) overlaid."""
+    ``values`` does not fix, each point analysed (a marker) and joined by lines; params drawn with and without
+    BatchNorm (published counts leave it out); the papers' published points (``PUBLISHED``) overlaid.
+    Values the builder refuses (ShuffleNet v1 takes five widths) are left out, counted in the panel's title and
+    listed once in ``fig.notes``."""
     chosen, fixed = find(target), dict(values or {})
     parameters = chosen.values(**fixed)
     sweeps = [(p, grid) for p, grid in (("width", WIDTHS), ("resolution", RESOLUTIONS))
               if p in chosen.parameters and p not in fixed]
     if not sweeps:
         raise UsageError(f"scaling: {chosen.name} takes neither width nor resolution (or values fixed them)")
-    fig = figure(6 * len(sweeps), 7.5)
+    fig = figure(3.6 * len(sweeps), 4.6)
     axes = np.array(fig.subplots(2, len(sweeps), squeeze=False))
     source, published = PUBLISHED.get(chosen.name, (None, []))
     for column, (parameter, grid) in enumerate(sweeps):
@@ -223,25 +265,28 @@ def scaling(target, *, values: dict | None = None):
             raise UsageError(f"scaling: {chosen.name} refused every {parameter} in {grid[0]}..{grid[-1]}")
         x = [float(v) for v in kept]
         flops_ax, params_ax = axes[0, column], axes[1, column]
-        line, = flops_ax.plot(x, [number(t.flops) for t in totals], "-", color="#1f77b4", label="costmodel")
+        line, = flops_ax.plot(x, [number(t.flops) for t in totals], "-o", ms=2.5, color="#1f77b4", label="costmodel")
         line.set_gid(f"flops {parameter}")
-        line, = params_ax.plot(x, [number(t.params) for t in totals], "-", color="#1f77b4",
-                               label="costmodel, all learnable params")
+        line, = params_ax.plot(x, [number(t.params) for t in totals], "-o", ms=2.5, color="#1f77b4",
+                               label="all learnable params")
         line.set_gid(f"params {parameter}")
-        line, = params_ax.plot(x, [number(b) for b in bare], "--", color="#2ca02c",
-                               label="costmodel, without BatchNorm")
+        line, = params_ax.plot(x, [number(b) for b in bare], "--", color="#2ca02c", label="without BatchNorm")
         line.set_gid(f"params_without_bn {parameter}")
         points = [p for p in published if p[0] == parameter]
         if points:
             for ax, index, key in ((flops_ax, 2, "flops"), (params_ax, 3, "params")):
                 dots = ax.scatter([float(p[1]) for p in points], [p[index] * 1e6 for p in points], marker="x",
-                                  s=50, color="#d62728", zorder=3, label="published (rounded)")
+                                  s=25, color="#d62728", zorder=3, label="published (rounded)")
                 dots.set_gid(f"published {key} {parameter}")
         unit = "width multiplier α" if parameter == "width" else "input resolution (pixels)"
         other = "resolution" if parameter == "width" else "width"
         at = f" at {other} = {_shown({other: parameters[other]})[1:-1].split('=')[1]}" \
             if other in parameters else ""
-        flops_ax.set_title(f"against {parameter}{at}", fontsize=10)
+        title = f"against {parameter}{at}"
+        if refused:
+            title += f"\n(built at {len(kept)} of {len(grid)} values; the others refused)"
+            fig.notes.append(_refusals(chosen.name, parameter, kept, refused))
+        flops_ax.set_title(title)
         for ax, label in ((flops_ax, "flops (multiply-adds)"), (params_ax, "params")):
             si_axis(ax.yaxis)
             ax.set_ylabel(label)
@@ -249,40 +294,103 @@ def scaling(target, *, values: dict | None = None):
             ax.grid(alpha=0.3)
             # from zero: params constant in resolution stay flat, not magnified
             ax.set_ylim(0, 1.08 * max(max(line.get_ydata()) for line in ax.get_lines()))
-            note = "not buildable at " + ", ".join(f"{float(v):g}" for v in refused) if refused else None
-            ax.legend(fontsize=8, title=note, title_fontsize=7, loc="upper left" if ax is flops_ax else "lower right")
+            ax.legend(loc="upper left" if ax is flops_ax else "lower right")
     cite = f"\npublished: {source}" if source else ""
     swept = " and ".join(p for p, _ in sweeps)
-    fig.suptitle(f"{chosen.name}: flops and params against {swept}{cite}", fontsize=10)
+    fig.suptitle(f"{chosen.name}: flops and params against {swept}{cite}", wrap=True)
     return fig
 
 
+def _refusals(name: str, parameter: str, kept: list, refused: list) -> str:
+    """One line: which values of ``parameter`` were drawn and how many the builder refused."""
+    drawn = ", ".join(f"{float(v):g}" for v in kept)
+    return (f"scaling: {name} refused {len(refused)} of {len(kept) + len(refused)} {parameter} values "
+            f"({float(refused[0]):g} to {float(refused[-1]):g}); drawn at {drawn}")
+
+
+AREA_PER_PARAM = 300 / 150e6  # marker area in pt² per parameter: vgg16's 138 M params, about 280 pt²
+PARAMS_KEY = (1e6, 10e6, 100e6)  # the marker sizes shown in the legend
+
+
+def pareto_front(points: list[tuple[float, float]]) -> list[int]:
+    """Indices of the (flops, mac) points no other point dominates, by increasing flops: a point dominates
+    another when it has at least as many flops and at most as much mac, and differs. Flops are the work a
+    network does, mac its memory traffic (ShuffleNet V2's price): on the front, no network does more
+    multiply-adds for less traffic. (With both as costs the front is one network: at the zoo's defaults
+    mobilenet_v3_small has both the fewest flops and the least mac.)"""
+    order = sorted(range(len(points)), key=lambda i: (-points[i][0], points[i][1]))
+    front, lowest = [], float("inf")
+    for i in order:  # most flops first: on the front when its mac is below that of every point with more flops
+        if points[i][1] < lowest:
+            front.append(i)
+            lowest = points[i][1]
+    return front[::-1]
+
+
+@styled
 def pareto(*, values: dict | None = None):
     """Every zoo network (not the guideline benchmarks) at its defaults, or with ``values`` of the parameters
     all take (resolution, classes), on flops against mac (log-log, both analysed under convention ``paper``),
-    marker area proportional to params."""
+    marker area proportional to params (``AREA_PER_PARAM``, with a size key), and the Pareto front
+    (``pareto_front``: no other network has more flops and less mac) drawn as a staircase."""
     names = [n for n in ARCHITECTURES if not n.endswith("_bench")]
     totals = {n: analyze(build(n, **(values or {}))).totals for n in names}
-    fig = figure(10, 7)
+    fig = figure(7.2, 4.4)
     ax = fig.subplots()
-    largest = max(number(t.params) for t in totals.values())
     x = [number(t.flops) for t in totals.values()]
     y = [number(t.mac) for t in totals.values()]
-    sizes = [20 + 1500 * number(t.params) / largest for t in totals.values()]
-    points = ax.scatter(x, y, s=sizes, alpha=0.5, color="#4c72b0", edgecolor="k", linewidth=0.5)
+    front = pareto_front(list(zip(x, y)))
+    on_front = set(front)
+    steps, = ax.step([x[i] for i in front], [y[i] for i in front], where="pre", color="#d62728", lw=1, zorder=1,
+                     label="Pareto front (red edges): no network\nhas more flops and less mac")
+    steps.set_gid("front")
+    points = ax.scatter(x, y, s=[AREA_PER_PARAM * number(t.params) for t in totals.values()], alpha=0.55,
+                        color="#4c72b0", edgecolor=["#d62728" if i in on_front else "k" for i in range(len(x))],
+                        linewidth=[1.2 if i in on_front else 0.5 for i in range(len(x))], zorder=2)
     points.set_gid("zoo")
-    for name, xi, yi in zip(names, x, y):
-        ax.annotate(name, (xi, yi), xytext=(5, 5), textcoords="offset points", fontsize=8)
+    labels = [ax.annotate(name, (xi, yi), xytext=(4, 3), textcoords="offset points") for name, xi, yi in zip(names, x, y)]
     ax.set_xscale("log")
     ax.set_yscale("log")
     si_axis(ax.xaxis)
     si_axis(ax.yaxis)
     ax.set_xlabel("flops (multiply-adds per image, log)")
     ax.set_ylabel("mac (elements moved per image, log)")
-    for params in (1e6, 10e6, 100e6):
-        ax.scatter([], [], s=20 + 1500 * params / largest, color="#4c72b0", alpha=0.5, edgecolor="k",
-                   label=f"{params / 1e6:g} M params")
-    ax.legend(fontsize=8, labelspacing=2, borderpad=1.2, loc="lower right", title="marker area")
+    ax.set_xlim(min(x) / 1.6, max(x) * 2.5)  # room for the names right of the points
+    ax.set_ylim(min(y) / 1.3, max(y) * 1.4)
+    front_key = ax.legend(loc="upper left")
+    sizes = [ax.scatter([], [], s=AREA_PER_PARAM * params, color="#4c72b0", alpha=0.55, edgecolor="k", lw=0.5)
+             for params in PARAMS_KEY]
+    ax.legend(sizes, [f"{params / 1e6:g} M" for params in PARAMS_KEY], title="params (area)", loc="lower right",
+              labelspacing=1.2, borderpad=0.8)
+    ax.add_artist(front_key)
     ax.grid(alpha=0.3, which="both")
-    fig.suptitle("The zoo at its defaults (224x224, 1000 classes): flops against mac, sized by params")
+    _unclutter(fig, labels)
+    shown = ", ".join(f"{k}={v}" for k, v in (values or {}).items()) or "defaults: 224x224, 1000 classes"
+    fig.suptitle(f"The zoo ({shown}): flops against mac, marker area ∝ params")
     return fig
+
+
+LABEL_PLACES = ((4, 3, "left", "bottom"), (4, -3, "left", "top"), (-4, 3, "right", "bottom"),
+                (-4, -3, "right", "top"), (0, 6, "center", "bottom"), (0, -6, "center", "top"))
+
+
+def _unclutter(fig, labels) -> None:
+    """Give each point's label (an offset annotation) the first of ``LABEL_PLACES`` where it overlaps no
+    label placed before it; the first place when none is free."""
+    fig.canvas.draw()  # fixes the layout, so the labels' extents are where they will be drawn
+    renderer = fig.canvas.get_renderer()
+    placed = []
+    for label in labels:
+        for dx, dy, ha, va in LABEL_PLACES:
+            label.set_position((dx, dy))
+            label.set_ha(ha)
+            label.set_va(va)
+            box = label.get_window_extent(renderer).padded(1)
+            if not any(box.overlaps(other) for other in placed):
+                break
+        else:
+            label.set_position(LABEL_PLACES[0][:2])
+            label.set_ha(LABEL_PLACES[0][2])
+            label.set_va(LABEL_PLACES[0][3])
+            box = label.get_window_extent(renderer)
+        placed.append(box)
