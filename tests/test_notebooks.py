@@ -3,12 +3,12 @@
 The kernel is ``python3`` started from the running interpreter (``sys.executable``), with the repository on
 ``PYTHONPATH`` and matplotlib's Agg backend, from a kernelspec written to a temporary directory, so no
 Jupyter installation or user kernelspec is consulted. Nothing is written back: the notebooks are stored
-without outputs, which is checked too.
+without outputs, which is checked too. They are tutorials, so a run must also draw a figure inline (PNG
+output), render formulas where the notebook derives them (LaTeX output), and carry prose.
 """
 import json
 import os
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -23,7 +23,8 @@ from jupyter_client.manager import KernelManager
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 EXPECTED = {"derivations.ipynb", "guidelines.ipynb", "architectures.ipynb", "custom.ipynb"}
-CELL_TIMEOUT = 120  # seconds; each notebook runs in a few seconds
+CELL_TIMEOUT = 120  # seconds: a hung cell fails instead of blocking the run (each notebook takes seconds)
+RENDERS_FORMULAS = {"derivations.ipynb", "custom.ipynb"}
 
 
 def test_the_four_notebooks_are_there():
@@ -61,10 +62,14 @@ def test_notebook_runs_top_to_bottom(path, kernel_dirs):
     km = KernelManager(kernel_name="python3", kernel_spec_manager=KernelSpecManager(kernel_dirs=kernel_dirs))
     client = nbclient.NotebookClient(nb, km=km, timeout=CELL_TIMEOUT, allow_errors=False,
                                      resources={"metadata": {"path": str(ROOT)}})
-    start = time.monotonic()
     try:
         client.execute()
     except nbclient.exceptions.CellExecutionError as error:
         pytest.fail(f"{path.name}: a cell failed\n{error}", pytrace=False)
-    elapsed = time.monotonic() - start
-    assert elapsed < 60, f"{path.name} took {elapsed:.1f} s; keep notebooks under 20 s"
+    shown = {kind for cell in nb.cells if cell.cell_type == "code" for output in cell.outputs
+             for kind in output.get("data", {})}
+    # tutorials, not test files: each draws inline, and those that derive formulas render them
+    assert "image/png" in shown, f"{path.name} draws no figure"
+    assert "text/latex" in shown or path.name not in RENDERS_FORMULAS, f"{path.name} renders no formula"
+    prose = sum(len(cell.source.split()) for cell in nb.cells if cell.cell_type == "markdown")
+    assert prose >= 300, f"{path.name}: {prose} words of prose; explain what the code shows"
