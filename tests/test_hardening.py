@@ -464,6 +464,14 @@ CLI = {
                          E + "--peak-flops must be a positive number, got -1000000000000.0"),
  "bandwidth_zero": (4, ["plot", "roofline", "resnet50", "--bandwidth", "0", "-o", "x.png"], 2,
                     E + "--bandwidth must be a positive number, got 0.0"),
+ "plot_dpi_huge": (4, ["plot", "g1", "--dpi", "1e9", "-o", "x.png"], 2, E + "dpi must be 10 to 1200, got 1e+09"),
+ "plot_dpi_text": (4, ["plot", "g1", "--dpi", "many", "-o", "x.png"], 2,
+                   E + "Invalid value for '--dpi': 'many' is not a valid float."),
+ "plot_size_text": (4, ["plot", "g1", "--size", "big", "-o", "x.png"], 2,
+                    E + "--size must be WIDTHxHEIGHT in inches, such as 3.3x2.5, got 'big'"),
+ "plot_size_pixels": (4, ["plot", "g1", "--size", "40x40", "--dpi", "1000", "-o", "x.png"], 2,
+                      E + "a 40 x 40 in figure at 1000 dpi has 1,600,000,000 pixels, more than 64,000,000; lower dpi "
+                          "or size"),
  "sweep_symbol_held": (4, G1 + ["--grid", "c1=1:4:1", "-s", "c2=k"], 2,
                        E + "parameter c2 is held at k, which is not a number: a sweep needs a number for every "
                            "parameter it does not sweep"),

@@ -38,7 +38,7 @@ TARGETED = ("breakdown", "roofline", "scaling")
               help="Dots per inch of the saved figure (10 to 1200; default 200): a png is inches x DPI pixels.")
 @click.option("--size", default=None, metavar="WxH",
               help="Figure size in inches, such as 3.3x2.5 (1 to 40 each; default: the figure's own printed "
-                   "size, 7.2 in wide). Text stays 8-9 pt.")
+                   "size: 7.2 in wide, roofline 3.3). Text stays 8-9 pt.")
 @allow_unknown_option
 def plot(name, target, settings, output, by, device, peak_flops, bandwidth, convention, dpi, size, allow_unknown):
     """Draw figure NAME (g1, g2, g3, g4, breakdown, roofline, scaling, pareto) into FILE.

@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from ..errors import UsageError
+from ..values import si_prefix
 from ..limits import MAX_PLOT_DPI, MAX_PLOT_INCHES, MAX_PLOT_PIXELS, MIN_PLOT_DPI, MIN_PLOT_INCHES
 
 FORMATS = ("png", "svg", "pdf")
@@ -133,11 +134,9 @@ def number(value: Any) -> float:
 
 
 def _si(value: float, _position: Any = None) -> str:
-    """Tick text with an SI suffix: 1.5k, 12M, 3G, 2T (the axis label carries the unit)."""
-    for factor, suffix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if abs(value) >= factor:
-            return f"{value / factor:g}{suffix}"
-    return f"{value:g}"
+    """Tick text with the tables' SI prefix (``costmodel.values.si_prefix``, shortest form): 1.5k, 12M, 3G, 2T
+    (the axis label carries the unit)."""
+    return si_prefix(value, None)
 
 
 SI = FuncFormatter(_si)

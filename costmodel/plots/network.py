@@ -17,8 +17,9 @@ from ..analysis import Analysis, analyze
 from ..errors import CostModelError, UsageError
 from ..report import op_class
 from ..targets import target as find
+from ..values import si_prefix
 from ..zoo import ARCHITECTURES, build
-from .common import STYLE, colour, figure, number, si_axis, styled, tag
+from .common import COLUMN, STYLE, colour, figure, number, si_axis, styled, tag
 
 BYTES_PER_ELEMENT = 4  # float32: mac_bytes = mac x 4
 
@@ -136,8 +137,8 @@ def _stage_spans(stages: list[str]) -> list[tuple[str, int, int]]:
 
 
 def _stagger(fig, ax, gap: float = 3.0) -> None:
-    """Move x tick labels that would overlap their left neighbours down a row (each row one line of text),
-    lengthening their ticks to lead to them: every label shown, none on another."""
+    """Move x tick labels that would overlap a label to their left down a row (each row one line of text):
+    every label shown, centred under its tick, none on another."""
     from matplotlib.font_manager import FontProperties
     from matplotlib.textpath import TextToPath
 
@@ -155,8 +156,7 @@ def _stagger(fig, ax, gap: float = 3.0) -> None:
         if row == len(ends):
             ends.append(centre + half)
         ends[row] = centre + half
-        tick.tick1line.set_markersize(STYLE["xtick.major.size"] + row * row_height)  # leads to the label
-        tick.set_pad(tick.get_pad() + row * row_height)
+        tick.set_pad(tick.get_pad() + row * row_height)  # no leader line: it would cross the rows above
 
 
 def _shown(parameters: dict) -> str:
@@ -190,15 +190,15 @@ def roofline(drawn, *, values: dict | None = None, device: str = "cpu", peak_flo
     intensity = {id(layer): number(layer.flops) / number(layer.cost.mac_bytes(BYTES_PER_ELEMENT))
                  for layer, _ in placed}
     largest = max(number(layer.flops) for layer, _ in placed)
-    fig = figure(7.2, 4)
+    fig = figure(COLUMN, 4.6)
     ax = fig.subplots()
     low, high = min(intensity.values()) / 3, max(max(intensity.values()) * 3, 3 * peak / bw)
     xs = np.geomspace(low, high, 400)
     roof, = ax.plot(xs, np.minimum(peak, bw * xs), "k-", lw=1.5,
-                    label=f"roofline: {peak / 1e9:,.0f} G\nmultiply-adds/s, {bw / 1e9:,.1f} GB/s")
+                    label=f"roof: {si_prefix(peak)}/s,\n{si_prefix(bw, 1, 'B/s')}")
     roof.set_gid("roofline")
     ax.axvline(peak / bw, color="k", ls=":", lw=0.8)
-    ax.text(peak / bw, peak * 1.15, f" ridge {peak / bw:.1f}", ha="left", va="bottom")
+    ax.text(peak / bw, 0.02, f" ridge {peak / bw:.1f}", ha="left", va="bottom", transform=ax.get_xaxis_transform())
     for kind in dict.fromkeys(k for _, k in placed):
         layers = [layer for layer, k in placed if k == kind]
         x = np.array([intensity[id(layer)] for layer in layers])
@@ -207,21 +207,21 @@ def roofline(drawn, *, values: dict | None = None, device: str = "cpu", peak_flo
                             edgecolor="k", linewidth=0.3, label=f"{kind} ({len(layers)})", zorder=3)
         points.set_gid(f"layers {kind}")
     total = number(analysis.totals.flops) / number(analysis.totals.mac_bytes(BYTES_PER_ELEMENT))
-    net = ax.axvline(total, color="#d62728", ls="--", lw=1, label=f"whole network:\n{total:.2f} multiply-adds/byte")
+    net = ax.axvline(total, color="#d62728", ls="--", lw=1, label=f"network:\n{total:.2f} per byte")
     net.set_gid("network")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     ax.set_ylim(top=peak * 3)
     si_axis(ax.yaxis)
-    ax.set_xlabel("intensity (multiply-adds per byte; float32, mac_bytes = 4 x mac)")
-    ax.set_ylabel("attainable multiply-adds per second")
+    ax.set_xlabel("multiply-adds per byte (float32: 4 x mac)")
+    ax.set_ylabel("attainable multiply-adds/s")
     skipped = len(analysis.layers) - len(placed)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1),
-              title=f"op class (layers);\n{skipped} not placed\n(no flops or no mac)")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, handletextpad=0.3, columnspacing=0.8,
+              title=f"op class (layers); {skipped} not placed:\nno flops or no mac")
     where = "custom peaks" if custom else chosen.name
-    fig.suptitle(f"{name} {_shown(parameters)} on {where}:\nevery layer under the roofline "
-                 f"(convention {convention}; marker area ~ flops)")
+    fig.suptitle(f"{name} on {where}: every layer under the roofline\n{_shown(parameters)}, convention "
+                 f"{convention}, marker area ∝ flops", wrap=True)
     return fig
 
 
@@ -308,7 +308,7 @@ def _refusals(name: str, parameter: str, kept: list, refused: list) -> str:
             f"({float(refused[0]):g} to {float(refused[-1]):g}); drawn at {drawn}")
 
 
-AREA_PER_PARAM = 300 / 150e6  # marker area in pt² per parameter: vgg16's 138 M params, about 280 pt²
+AREA_PER_PARAM = 3e-6  # marker area in pt² per parameter: 3 pt² a million, vgg16's 138 M about 415 pt²
 PARAMS_KEY = (1e6, 10e6, 100e6)  # the marker sizes shown in the legend
 
 
@@ -335,7 +335,7 @@ def pareto(*, values: dict | None = None):
     (``pareto_front``: no other network has more flops and less mac) drawn as a staircase."""
     names = [n for n in ARCHITECTURES if not n.endswith("_bench")]
     totals = {n: analyze(build(n, **(values or {}))).totals for n in names}
-    fig = figure(7.2, 4.4)
+    fig = figure(7.2, 4.4)  # a full text width: fifteen names do not fit in one column at 8 pt
     ax = fig.subplots()
     x = [number(t.flops) for t in totals.values()]
     y = [number(t.mac) for t in totals.values()]
@@ -353,20 +353,20 @@ def pareto(*, values: dict | None = None):
     ax.set_yscale("log")
     si_axis(ax.xaxis)
     si_axis(ax.yaxis)
-    ax.set_xlabel("flops (multiply-adds per image, log)")
-    ax.set_ylabel("mac (elements moved per image, log)")
-    ax.set_xlim(min(x) / 1.6, max(x) * 2.5)  # room for the names right of the points
-    ax.set_ylim(min(y) / 1.3, max(y) * 1.4)
+    ax.set_xlabel("flops (multiply-adds per image)")
+    ax.set_ylabel("mac (elements moved per image)")
+    ax.set_xlim(min(x) / 1.6, max(x) * 2)  # room for the names beside the points and the keys below them
+    ax.set_ylim(min(y) / 2, max(y) * 1.5)
     front_key = ax.legend(loc="upper left")
     sizes = [ax.scatter([], [], s=AREA_PER_PARAM * params, color="#4c72b0", alpha=0.55, edgecolor="k", lw=0.5)
              for params in PARAMS_KEY]
-    ax.legend(sizes, [f"{params / 1e6:g} M" for params in PARAMS_KEY], title="params (area)", loc="lower right",
-              labelspacing=1.2, borderpad=0.8)
+    ax.legend(sizes, [si_prefix(int(params), None) for params in PARAMS_KEY], title="params (marker area)",
+              loc="lower right", labelspacing=1.4, borderpad=0.9)
     ax.add_artist(front_key)
     ax.grid(alpha=0.3, which="both")
-    _unclutter(fig, labels)
+    _unclutter(fig, labels, [(AREA_PER_PARAM * number(t.params) / np.pi) ** 0.5 for t in totals.values()])
     shown = ", ".join(f"{k}={v}" for k, v in (values or {}).items()) or "defaults: 224x224, 1000 classes"
-    fig.suptitle(f"The zoo ({shown}): flops against mac, marker area ∝ params")
+    ax.set_title(f"The zoo ({shown}): flops against mac, marker area ∝ params")
     return fig
 
 
@@ -374,22 +374,27 @@ LABEL_PLACES = ((4, 3, "left", "bottom"), (4, -3, "left", "top"), (-4, 3, "right
                 (-4, -3, "right", "top"), (0, 6, "center", "bottom"), (0, -6, "center", "top"))
 
 
-def _unclutter(fig, labels) -> None:
-    """Give each point's label (an offset annotation) the first of ``LABEL_PLACES`` where it overlaps no
-    label placed before it; the first place when none is free."""
+def _unclutter(fig, labels, radii: list[float]) -> None:
+    """Give each point's label (an offset annotation, its marker ``radii[i]`` points wide) the first of
+    ``LABEL_PLACES``, pushed out by the marker's radius, where it overlaps no label placed before it; the
+    first place when none is free."""
     fig.canvas.draw()  # fixes the layout, so the labels' extents are where they will be drawn
     renderer = fig.canvas.get_renderer()
-    placed = []
-    for label in labels:
+    ax = labels[0].axes
+    inside = ax.get_window_extent(renderer)
+    placed = [legend.get_window_extent(renderer) for legend in [ax.get_legend(), *ax.artists] if legend]
+    for label, radius in zip(labels, radii):
+        out = 0.7 * radius  # the diagonal places clear a round marker at 0.7 of its radius
         for dx, dy, ha, va in LABEL_PLACES:
-            label.set_position((dx, dy))
+            label.set_position((dx + np.sign(dx) * out, dy + np.sign(dy) * out))
             label.set_ha(ha)
             label.set_va(va)
             box = label.get_window_extent(renderer).padded(1)
-            if not any(box.overlaps(other) for other in placed):
+            within = inside.x0 <= box.x0 and box.x1 <= inside.x1 and inside.y0 <= box.y0 and box.y1 <= inside.y1
+            if within and not any(box.overlaps(other) for other in placed):
                 break
         else:
-            label.set_position(LABEL_PLACES[0][:2])
+            label.set_position((LABEL_PLACES[0][0] + out, LABEL_PLACES[0][1] + out))
             label.set_ha(LABEL_PLACES[0][2])
             label.set_va(LABEL_PLACES[0][3])
             box = label.get_window_extent(renderer)
