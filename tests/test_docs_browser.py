@@ -198,7 +198,7 @@ def load(address: str, url: str) -> tuple[dict, list[str], bytes]:
         tools.send("Page.navigate", url=url)
         tools.wait_for("Page.loadEventFired", time.monotonic() + LOAD_TIMEOUT)
         layout = json.loads(tools.send("Runtime.evaluate", expression=LAYOUT, returnByValue=True)["result"]["value"])
-        height = max(HEIGHT, min(layout["height"], 16000))
+        height = max(HEIGHT, min(layout["height"], 30000))
         tools.send("Emulation.setDeviceMetricsOverride", width=WIDTH, height=height, deviceScaleFactor=1,
                    mobile=False)
         shot = base64.b64decode(tools.send("Page.captureScreenshot", format="png")["data"])
