@@ -392,7 +392,7 @@ def check_single(recorded: dict) -> list[str]:
 
 
 def costmodel_counts(model: str, tool: str) -> dict:
-    from costmodel.conventions.torchvision import tool_counts
+    from costmodel.compare import tool_counts
     return tool_counts(model, tool)
 
 

@@ -13,7 +13,8 @@ import pytest
 
 import costmodel
 from costmodel.conventions import CONVENTIONS, TOOL_VERSIONS, TOOLS
-from costmodel.conventions.torchvision import NETWORKS, binding, tool_counts
+from costmodel.compare import tool_counts
+from costmodel.conventions.torchvision import NETWORKS, binding
 
 RECORDS = json.loads((Path(__file__).parent / "data" / "tool_counts.json").read_text())
 MODELS = sorted(RECORDS["models"])
@@ -250,9 +251,9 @@ def test_table_under_torch_says_two_per_multiply_add():
 
 
 def test_the_docs_page_is_written_from_the_rule_tables():
-    from costmodel.conventions.page import page
+    from costmodel.differences_page import page
     committed = (Path(__file__).parent.parent / "docs" / "why-numbers-differ.md").read_text()
-    assert committed == page(), "run: python -m costmodel.conventions.page > docs/why-numbers-differ.md"
+    assert committed == page(), "run: python -m costmodel.differences_page > docs/why-numbers-differ.md"
 
 
 def test_the_docs_page_shows_every_rule_and_network():

@@ -21,9 +21,10 @@ PACKAGE = Path(__file__).resolve().parent.parent / "costmodel"
 FLOORS = {
     "errors": 0, "dims": 0, "symbolic": 0, "values": 0, "limits": 0,
     "ops": 1,
-    "graph": 2,
+    "graph": 2, "conventions": 2,
     "analysis": 3,
     "report": 4, "render": 4, "numeric": 4, "derivations": 4, "zoo": 4, "spec": 4, "onnx": 4, "targets": 4,
+    "compare": 4, "differences_page": 4,
     "plots": 5,
     "cli": 6,
     "__main__": 7,

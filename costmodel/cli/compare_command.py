@@ -18,7 +18,7 @@ def _signed(value) -> str:
 
 def _text(result: dict, note: str) -> str:
     from ..conventions import REGISTRY
-    from ..conventions.compare import plain
+    from ..compare import plain
     from ..render import text_safe
     counts = result["counts"]
     paper = counts["paper"]
@@ -55,7 +55,7 @@ def _text(result: dict, note: str) -> str:
 def compare(target, settings, fmt, allow_unknown):
     """What ptflops, ptflops-aten, fvcore, thop, torchinfo and torch (FlopCounterMode) print for TARGET, the
     difference from paper and the ops that make it."""
-    from ..conventions.compare import compare as compare_counts
+    from ..compare import compare as compare_counts
     from ..render import exact
     from .settings import parse_settings
     from .unknown import build_listing_unknown, find_target, pointing_at_the_flag, unknown_line

@@ -190,23 +190,3 @@ def call_of(network: str, node) -> str:
 def calls(graph) -> dict[str, str]:
     """How torch calls each node's op: torchvision's calls for the networks it builds, else the defaults."""
     return {node.name: call_of(graph.name, node) for node in graph.nodes}
-
-
-def tool_counts(model: str, tool: str, **values: Any) -> dict:
-    """costmodel's count under ``tool``'s convention for torchvision's ``model``: the total and, per torch
-    module path, the sum of its nodes' counts (the layout of ``tests/data/tool_counts.json``)."""
-    from ..analysis import analyze
-    from ..targets import load
-    zoo = TORCHVISION_NAMES[model]
-    zoo_values = NETWORKS[zoo][1]
-    graph = load(zoo, **zoo_values, **values)
-    mapping = binding(graph)
-    if mapping is None:
-        raise ValueError(f"zoo graph {zoo} {zoo_values} no longer maps onto torchvision's {model}")
-    analysis = analyze(graph, tool)
-    modules: dict[str, int] = {}
-    for layer in analysis.layers:
-        if layer.flops:
-            path = mapping[layer.name][0]
-            modules[path] = modules.get(path, 0) + int(layer.flops)
-    return {"total": int(analysis.totals.flops), "modules": dict(sorted(modules.items()))}

@@ -1,4 +1,5 @@
-"""What each counter prints for one network, how far it is from ``paper``, and which ops make the difference.
+"""What each counter prints for one network, how far it is from ``paper``, and which ops make the difference;
+and ``tool_counts``, costmodel's counts laid out as the tools' recorded ones (``tests/data/tool_counts.json``).
 
 ``compare(graph)`` analyses the graph under ``paper`` and under every tool convention (``TOOLS``) and returns
 ``{"name", "counts", "differences"}``: ``counts`` maps ``paper`` and each tool to its count (an int, or a
@@ -10,7 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import REGISTRY, TOOLS
+from .analysis import analyze
+from .targets import load
+
+from .conventions import REGISTRY, TOOLS
+from .conventions.torchvision import NETWORKS, TORCHVISION_NAMES, binding
 
 
 def _by_kind(analysis) -> dict[str, tuple[Any, int]]:
@@ -34,7 +39,6 @@ def _share(part: Any, whole: Any) -> Any:
 
 def compare(graph, fuse=()) -> dict[str, Any]:
     """Counts of ``paper`` and of every tool for ``graph``, and the op kinds behind each difference."""
-    from ..analysis import analyze
     paper = analyze(graph, "paper", fuse)
     paper_kinds = _by_kind(paper)
     counts = {"paper": plain(paper.totals.flops)}
@@ -54,3 +58,21 @@ def compare(graph, fuse=()) -> dict[str, Any]:
                                 "difference": difference, "share": _share(difference, whole),
                                 "rule": convention.rule(kind).text})
     return {"name": graph.name, "counts": counts, "differences": differences}
+
+
+def tool_counts(model: str, tool: str, **values: Any) -> dict:
+    """costmodel's count under ``tool``'s convention for torchvision's ``model``: the total and, per torch
+    module path, the sum of its nodes' counts (the layout of ``tests/data/tool_counts.json``)."""
+    zoo = TORCHVISION_NAMES[model]
+    zoo_values = NETWORKS[zoo][1]
+    graph = load(zoo, **zoo_values, **values)
+    mapping = binding(graph)
+    if mapping is None:
+        raise ValueError(f"zoo graph {zoo} {zoo_values} no longer maps onto torchvision's {model}")
+    analysis = analyze(graph, tool)
+    modules: dict[str, int] = {}
+    for layer in analysis.layers:
+        if layer.flops:
+            path = mapping[layer.name][0]
+            modules[path] = modules.get(path, 0) + int(layer.flops)
+    return {"total": int(analysis.totals.flops), "modules": dict(sorted(modules.items()))}

@@ -1,14 +1,18 @@
 """The docs page "Why the numbers differ" (``docs/why-numbers-differ.md``), written from the rule tables.
 
-    python -m costmodel.conventions.page > docs/why-numbers-differ.md
+    python -m costmodel.differences_page > docs/why-numbers-differ.md
 
 Every rule, version, unit and count on the page comes from ``costmodel.conventions`` and the zoo's analyses;
 ``tests/test_compat.py`` fails when the committed page is not what this module writes.
 """
 from __future__ import annotations
 
-from . import CALLS, DEFAULT_CALLS, REGISTRY, TOOLS
-from .torchvision import CALL_EXCEPTIONS, NETWORKS
+from .analysis import analyze
+from .compare import compare
+from .conventions import CALLS, DEFAULT_CALLS, REGISTRY, TOOLS
+from .conventions.torchvision import CALL_EXCEPTIONS, NETWORKS
+from .render import markdown_safe
+from .targets import load
 
 CALL_WORDS = {"module": "an `nn` module (`nn.ReLU()`)", "functional": "a `torch.nn.functional` call or "
               "`torch.` function (`F.relu(x)`, `torch.cat`)", "method": "a tensor method (`x.mean([2, 3])`)",
@@ -16,13 +20,10 @@ CALL_WORDS = {"module": "an `nn` module (`nn.ReLU()`)", "functional": "a `torch.
 
 
 def _cell(text: str) -> str:
-    from ..render import markdown_safe
     return markdown_safe(text)
 
 
 def _examples() -> list[tuple[str, dict, dict]]:
-    from ..analysis import analyze
-    from ..targets import load
     rows = []
     for zoo, (torchvision_name, values) in NETWORKS.items():
         graph = load(zoo, **values)
@@ -45,8 +46,6 @@ def _rule_table() -> list[str]:
 
 
 def _breakdown(zoo: str, values: dict) -> list[str]:
-    from ..targets import load
-    from .compare import compare
     result = compare(load(zoo, **values))
     lines = ["| tool | op kind | nodes | difference from `paper` | share | rule |", "|---|---|---|---|---|---|"]
     for item in result["differences"]:
@@ -65,7 +64,7 @@ def page() -> str:
            "traced or dispatched aten ops, parameter counts) and in their unit. costmodel reproduces each one "
            "exactly, per layer and in total: `costmodel table TARGET --convention TOOL`, "
            "`costmodel.analyze(graph, convention=TOOL)`, and `costmodel compare TARGET` for all of them at once.",
-           "", "This page is written by `python -m costmodel.conventions.page` from the rule tables in "
+           "", "This page is written by `python -m costmodel.differences_page` from the rule tables in "
            "`costmodel/conventions/tools.py`; a test fails when it is out of date.", "",
            "## The counters and their versions", "",
            "| convention | tool, pinned version | what it prints | run as |", "|---|---|---|---|"]
