@@ -123,6 +123,11 @@ def page() -> str:
             "* An ONNX file exported in eval mode has its BatchNorm folded into the convolutions, so for an "
             "imported model the counters that count BatchNorm print more on the torch model than costmodel "
             "can reproduce from the file; `costmodel compare` says so.",
+            "* fvcore rounds an einsum's count (numpy's printed cost) for the whole batch; costmodel rounds it per "
+            "sample and multiplies by the batch, so at a batch above 1 the two can differ in the last digits.",
+            "* A graph that is not one of the zoo networks above takes the default calls; a `torch.add` where the "
+            "defaults say `+` (or an `F.relu` where they say `nn.ReLU`) is counted as the default by the "
+            "`ptflops` convention.",
             "* Op kinds a tool has no rule for count 0 under its convention, as the tool itself counts unknown "
             "modules and unsupported ops; ops imported with `--allow-unknown` count 0 for every counter.", ""]
     return "\n".join(out)
