@@ -37,6 +37,10 @@ from .graph import Graph, Node
 from .ops.base import Op, ReceptiveField, numel
 
 from .conventions import CONVENTIONS, REGISTRY
+
+#: How an Analysis shows itself, filled in by ``costmodel.report`` (a floor above, which may import this
+#: one and not the reverse): ``"table"`` -> its layer Table, ``"html"`` -> that table as HTML.
+DISPLAYS: dict[str, Any] = {}
 FUSIONS = ("bn", "activation", "shuffle")
 FOLDED_ROLES = {"bn": ("normalisation",), "activation": ("activation",),  # fusion switch -> the op roles it folds
                 "shuffle": ("channel shuffle", "channel split")}
@@ -74,6 +78,15 @@ class Cost:
     @property
     def is_symbolic(self) -> bool:
         return any(hasattr(v, "free_symbols") and v.free_symbols for v in self.as_dict().values())
+
+    def _repr_latex_(self) -> str | None:
+        """Jupyter: a symbolic cost as typeset formulas (``sympy.latex``); numbers are left to the plain repr."""
+        if not self.is_symbolic:
+            return None
+        import sympy
+
+        lines = [rf"\mathrm{{{f.name}}} &= {sympy.latex(getattr(self, f.name))}" for f in fields(self)]
+        return r"$\begin{aligned}" + r" \\ ".join(lines) + r"\end{aligned}$"
 
 
 class ReceptiveFields:
@@ -148,6 +161,15 @@ class Analysis:
     layers: tuple[LayerCost, ...]
     totals: Cost
 
+    def _repr_html_(self) -> str | None:
+        """Jupyter: the layer table as HTML, every name escaped (``costmodel.render``)."""
+        show_html = DISPLAYS.get("html")
+        return show_html(self) if show_html else None
+
+    def to_pandas(self):
+        """The layer table as a ``pandas.DataFrame`` (pandas is optional: ``pip install pandas``)."""
+        return DISPLAYS["table"](self).to_pandas()
+
     def layer(self, name: str) -> LayerCost:
         for layer in self.layers:
             if layer.name == name:
@@ -204,8 +226,13 @@ def _node_costs(graph: Graph, convention: Any, fuse: Any) -> tuple[list, frozens
     fused = fused_nodes(graph, fuse)
     rules = REGISTRY[convention]
     calls = _torch_calls(graph) if rules.tool else {}
-    return [node_cost(node, convention, graph.batch, node.name in fused, calls.get(node.name, "module"))
-            for node in graph.nodes], fuse, fused
+    costs = [node_cost(node, convention, graph.batch, node.name in fused, calls.get(node.name, "module"))
+             for node in graph.nodes]
+    if graph.relaxed:  # built without rounding rules: drop what is left of them (costmodel.dims.relaxed)
+        from .symbolic import drop_rounding
+
+        costs = [Cost(*(drop_rounding(v) for v in c.as_dict().values())) if c.is_symbolic else c for c in costs]
+    return costs, fuse, fused
 
 
 def node_cost(node: Node, convention: str, batch: Any = 1, fused: bool = False, call: str = "module") -> Cost:

@@ -6,8 +6,10 @@ and it never imports sympy: a sympy object reaching here was made by a caller wh
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from fractions import Fraction
-from typing import Any, Iterable, Union
+from typing import Any, Iterable, Iterator, Union
 
 from . import limits
 from .values import is_symbolic, known, show  # noqa: F401 (is_symbolic and known are used through dims)
@@ -22,6 +24,26 @@ class TooLarge(TypeError):
     def __init__(self, what: str, value: int):
         self.constraint = f"must be at most {limits.MAX_DIMENSION} (2**31), got {show(value, limit=40)}"
         super().__init__(f"{what} {self.constraint}")
+
+
+_RELAXED: ContextVar[bool] = ContextVar("costmodel_relaxed", default=False)
+
+
+@contextmanager
+def relaxed(on: bool = True) -> Iterator[None]:
+    """Build without rounding rules while inside (``load(..., relax=True)``): a symbolic size through a
+    sliding window of stride ``s`` becomes ``n/s`` and the zoo's channel rules give ``width*c`` unrounded.
+    Numbers keep their exact rules; the graph remembers it was built relaxed (``Graph.relaxed``)."""
+    token = _RELAXED.set(bool(on))
+    try:
+        yield
+    finally:
+        _RELAXED.reset(token)
+
+
+def is_relaxed() -> bool:
+    """Whether the graph being built drops rounding rules (see ``relaxed``)."""
+    return _RELAXED.get()
 
 
 def as_dim(value: Any, what: str) -> Dim:

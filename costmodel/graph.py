@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from . import limits
-from .dims import Shape, TooLarge, as_dim, fmt, surely_below
+from .dims import Shape, TooLarge, as_dim, fmt, is_relaxed, surely_below
 from .errors import CostModelError, GraphError, NodeError
 from .ops.base import Op
 from .values import show
@@ -68,6 +68,7 @@ class Graph:
         if not isinstance(name, str):
             raise GraphError(f"Graph name must be text, got {show(name, limit=60)}")
         self.name = name
+        self.relaxed = is_relaxed()  # built without rounding rules (costmodel.dims.relaxed)
         try:
             self.batch = as_dim(batch, "batch")
             shape = self._shape(input_shape)

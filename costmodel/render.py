@@ -21,10 +21,10 @@ from fractions import Fraction
 from typing import Any
 
 from .errors import UsageError, printable
-from .report import Table
-from .values import si_prefix
+from .report import Table, readable_costs
+from .values import is_number, show, si_prefix, suggest
 
-FORMATS = ("text", "markdown", "csv", "json", "latex")
+FORMATS = ("text", "markdown", "csv", "json", "latex", "html")
 COUNTS = ("flops", "params", "mac", "activations")  # shown with k/M/G; other columns as they are
 
 
@@ -123,9 +123,13 @@ class _Formula:
 
 
 def _latex_formula(value: Any) -> Any:
-    """A symbolic value as ``$...$`` typeset by sympy (symbol names are ours to check, never raw TeX)."""
+    """A symbolic value (or a shape holding one) as ``$...$`` typeset by sympy (symbol names are checked
+    when they are made: letters, digits and ``_``, never raw TeX)."""
     import sympy
 
+    if isinstance(value, list):
+        parts = [_latex_formula(v).text[1:-1] if isinstance(v, list) else sympy.latex(v) for v in value]
+        return _Formula("$[" + ", ".join(parts) + "]$")
     return _Formula("$" + sympy.latex(value) + "$")
 
 
@@ -133,34 +137,94 @@ def _is_symbolic(value: Any) -> bool:
     return bool(getattr(value, "free_symbols", None))
 
 
-def _cells(table: Table, human_numbers: bool, symbolic=None) -> tuple[list[str], list[list[Any]]]:
-    shares = list(table.share_of)
-    header = list(table.columns) + [f"{c} %" for c in shares]
-    totals = table.totals.as_dict()
+SHARE = " %"  # a share column is its count's name and " %" ("flops %"); chosen as "flops%" or "flops %"
+HYPER_PAIRS = ("kernel", "stride", "padding")  # pairs shown as 3x3, or 2 when both are equal (stride, padding)
+
+
+def available(table: Table) -> list[str]:
+    """Every column ``table`` can show: its own, then a share column per count it shares."""
+    return list(table.columns) + [c + SHARE for c in table.share_of]
+
+
+def choose_columns(table: Table, columns: Any = None) -> list[str]:
+    """The columns named in ``columns`` (a list, or text ``"name,flops,mac%"``; ``"all"`` for every one), in
+    the order given; None gives the table's default. One ``UsageError`` names an unknown, a repeated or
+    an empty choice and lists the choices."""
+    options = available(table)
+    if columns is None:
+        shown = list(table.shown or table.columns)
+        return [c for c in options if c in shown or (c.endswith(SHARE) and c[:-len(SHARE)] in shown)]
+    names = columns.split(",") if isinstance(columns, str) else list(columns)
+    if not all(isinstance(n, str) for n in names):
+        raise UsageError(f"columns must be names of columns, got {show(columns, limit=60)}")
+    if [n.strip().lower() for n in names] == ["all"]:
+        return options
+    by_key = {c.replace(" ", ""): c for c in options}
+    chosen: list[str] = []
+    for name in names:
+        key = name.replace(" ", "")
+        if not key:
+            raise UsageError(f"columns: an empty name in {show(columns, limit=80)}; choose among "
+                             f"{', '.join(by_key)} (or all)")
+        if key not in by_key:
+            raise UsageError(f"columns: no column {show(name, limit=40)} in the {table.title} table"
+                             f"{suggest(key, by_key)}; choose among {', '.join(by_key)} (or all)")
+        if by_key[key] in chosen:
+            raise UsageError(f"columns: {show(name, limit=40)} is named twice")
+        chosen.append(by_key[key])
+    return chosen
+
+
+def _cells(table: Table, columns: list[str], human_numbers: bool, symbolic=None) -> list[list[Any]]:
+    """Body rows then the total row, one cell per column."""
+    totals = readable_costs(table.totals, table.bytes_per_element)
     base = (table.share_base or table.totals).as_dict()
     body = []
     for index, row in enumerate(table.rows):
-        cells = [symbolic(row[c]) if symbolic and _is_symbolic(row.get(c)) else _cell(c, row.get(c, ""), human_numbers)
-                 for c in table.columns]
         shown = table.share_rows[index] if table.share_rows else True
-        cells += [share(row.get(c), base[c]) if shown or c == "mac" else "" for c in shares]
+        cells = []
+        for c in columns:
+            if c.endswith(SHARE) and c not in table.columns:
+                count = c[:-len(SHARE)]
+                cells.append(share(row.get(count), base[count]) if shown or count == "mac" else "")
+            else:
+                value = row.get(c)
+                cells.append(symbolic(value) if symbolic and _has_symbols(value) else _cell(c, value, human_numbers))
         body.append(cells)
-    total_row = ["total"] + [""] * (len(table.columns) - 1)
-    for c in ("flops", "params", "mac"):
-        if c in table.columns:
+    total_row = []
+    for c in columns:
+        if c.endswith(SHARE) and c not in table.columns:
+            count = c[:-len(SHARE)]
+            total_row.append(share(base[count], base[count]))
+        elif c in ("flops", "params", "mac", "mac_bytes") and c in totals:
             value = totals[c]
-            total_row[table.columns.index(c)] = symbolic(value) if symbolic and _is_symbolic(value) else \
-                human(value) if human_numbers else value
-    total_row += [share(base[c], base[c]) for c in shares]
+            total_row.append(symbolic(value) if symbolic and _is_symbolic(value) else _cell(c, value, human_numbers))
+        else:
+            total_row.append("")
+    label = next((i for i, cell in enumerate(total_row) if cell == ""), None)
+    if label is not None:
+        total_row[label] = "total"
     body.append(total_row)
-    return header, body
+    return body
+
+
+def _has_symbols(value: Any) -> bool:
+    return _is_symbolic(value) or (isinstance(value, (list, tuple)) and any(_has_symbols(v) for v in value))
 
 
 def _cell(column: str, value: Any, human_numbers: bool) -> Any:
+    if value is None:
+        return ""
     if not human_numbers:
         return value
+    if column == "mac_bytes":
+        return si_prefix(value, unit="B") if is_number(value) else text_of(value)
     if column in COUNTS:
         return human(value)
+    if column in HYPER_PAIRS and isinstance(value, tuple):
+        return str(value[0]) if column != "kernel" and value[0] == value[1] else "x".join(map(str, value))
+    if column == "groups" and value == 1:
+        return ""
     if isinstance(value, list):
         return shape_text(value)
     if isinstance(value, Fraction):
@@ -204,46 +268,127 @@ def latex_safe(value: Any) -> str:
     return "".join(_LATEX_SPECIAL.get(c, c) for c in " ".join(text_safe(value).split()))
 
 
-def _text(table: Table) -> str:
-    header, body = _cells(table, True)
-    rows = [[text_safe(c) for c in header]] + [[text_safe(c) for c in r] for r in body]
-    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
-    numeric = [i for i, name in enumerate(header) if name not in ("name", "op", "stage", "layer", "input",
-                                                                    "output", "output size", "kernel")]
+TEXT_WIDTH = 100  # characters a text table fits in by default
+# the columns a narrow text table keeps first; the others go, last first, until the table fits
+TEXT_PRIORITY = ("name", "layer", "op", "flops", "params", "mac", "mac_bytes", "output", "output size", "flops %",
+                 "kernel", "stride", "channels", "repeat", "nodes", "mac %", "groups", "params %", "input",
+                 "intensity", "padding", "activations", "stage", "depth")
+_TEXT_LEFT = ("name", "op", "stage", "layer", "input", "output", "output size", "kernel", "padding")
+
+
+def _indent(table: Table, columns: list[str], body: list[list[Any]], pad: str) -> None:
+    """Indent each tree row's name by its level (``pad`` per level below the first)."""
+    if table.levels and "name" in columns:
+        at = columns.index("name")
+        for cells, level in zip(body, table.levels):
+            cells[at] = _Indented(pad * (level - 1), cells[at])
+
+
+class _Indented:
+    """A name cell with its indentation, which escaping leaves alone."""
+
+    def __init__(self, pad: str, text: Any):
+        self.pad, self.text = pad, text
+
+    def __str__(self) -> str:
+        return self.pad + str(self.text)
+
+
+def _escaped(cell: Any, escape) -> str:
+    if isinstance(cell, _Indented):
+        return cell.pad + escape(cell.text)
+    return cell.text if isinstance(cell, _Formula) else escape(cell)
+
+
+def _text_cells(table: Table, columns: list[str]) -> list[list[str]]:
+    """The header and every row as terminal-safe strings, the total row last."""
+    body = _cells(table, columns, True)
+    _indent(table, columns, body, "  ")
+    return [[text_safe(c) for c in columns]] + [[_escaped(c, text_safe) for c in r] for r in body]
+
+
+def fit_columns(columns: list[str], widths: list[int], width: int) -> list[str]:
+    """The columns of ``columns`` (each ``widths`` wide, two spaces apart) that fit ``width`` characters,
+    taken in order of priority (``TEXT_PRIORITY``), a wide one skipped for narrower ones after it; the first
+    column always stays. Shown in their own order."""
+    ranked = sorted(columns[1:], key=lambda c: TEXT_PRIORITY.index(c) if c in TEXT_PRIORITY else len(TEXT_PRIORITY))
+    wide = dict(zip(columns, widths))
+    kept, used = {columns[0]}, wide[columns[0]]
+    for column in ranked:
+        if used + 2 + wide[column] <= width:
+            kept.add(column)
+            used += 2 + wide[column]
+    return [c for c in columns if c in kept]
+
+
+TOTAL_WIDENS = 30  # characters a total may widen its column to; a longer one goes under the table
+
+
+def _text(table: Table, columns: list[str], width: int | None) -> str:
+    """Aligned columns; a total that would widen its column past ``TOTAL_WIDENS`` characters (a long closed
+    form) goes under the table, one line per count (``total flops: ...``), so that it does not widen every
+    row."""
+    rows = _text_cells(table, columns)
+    widths = [max(len(r[i]) for r in rows[:-1]) for i in range(len(columns))]
+    total_fits = all(len(cell) <= max(w, TOTAL_WIDENS) for cell, w in zip(rows[-1], widths))
+    if total_fits:
+        widths = [max(w, len(cell)) for w, cell in zip(widths, rows[-1])]
+    kept = fit_columns(columns, widths, width) if width else columns
+    at = [columns.index(c) for c in kept]
 
     def line(cells):
-        return "  ".join(c.rjust(w) if i in numeric else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+        return "  ".join(cells[i].ljust(widths[i]) if columns[i] in _TEXT_LEFT else cells[i].rjust(widths[i])
+                         for i in at)
 
+    rule = "  ".join("-" * widths[i] for i in at)
     out = [text_safe(table.caption)] if table.caption else []
-    out += [line(header), "  ".join("-" * w for w in widths)]
-    out += [line(r) for r in rows[1:-1]]
-    out += ["  ".join("-" * w for w in widths), line(rows[-1])]
+    out += [line(rows[0]), rule] + [line(r) for r in rows[1:-1]] + [rule]
+    if total_fits:
+        out.append(line(rows[-1]))
+    else:
+        out += [f"total {column}: {cell}" for column, cell in zip(columns, rows[-1])
+                if cell and cell != "total" and not column.endswith(SHARE)]
     if table.note:
         out.append("note: " + table.note)
+    left_out = [c for c in columns if c not in kept]
+    if left_out:
+        import textwrap
+
+        out += textwrap.wrap(f"({', '.join(left_out)} left out to fit {width} characters: --width 0 or --columns "
+                             f"all shows them)", width=max(width, 40))
     return "\n".join(l.rstrip() for l in out)
 
 
-def _markdown(table: Table) -> str:
-    header, body = _cells(table, True)
+def _markdown(table: Table, columns: list[str]) -> str:
+    body = _cells(table, columns, True)
+    _indent(table, columns, body, "\u00a0\u00a0")
     out = [f"*{markdown_safe(table.caption)}*", ""] if table.caption else []
-    out += ["| " + " | ".join(markdown_safe(h) for h in header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    out += ["| " + " | ".join(markdown_safe(c) for c in r) + " |" for r in body]
+    out += ["| " + " | ".join(markdown_safe(h) for h in columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
+    out += ["| " + " | ".join(_escaped(c, markdown_safe) for c in r) + " |" for r in body]
     if table.note:
         out += ["", f"*{markdown_safe(table.note)}*"]
     return "\n".join(out)
 
 
-def _csv(table: Table) -> str:
+def _csv(table: Table, columns: list[str]) -> str:
+    rows = [[csv_safe(c) for c in columns]] + [[csv_safe(_csv_cell(row.get(c))) for c in columns]
+                                               for row in table.rows]
+    return "\n".join(_csv_line(row) for row in rows)
+
+
+def _csv_line(cells: list[Any]) -> str:
+    """One CSV record ending in nothing; a cell holding a line break or CR is quoted (the writer quotes what
+    its line terminator holds, hence ``\\r\\n``, then taken off)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([csv_safe(c) for c in table.columns])
-    for row in table.rows:
-        writer.writerow([csv_safe(_csv_cell(row.get(c, ""))) for c in table.columns])
-    return buffer.getvalue().rstrip("\n")
+    csv.writer(buffer, lineterminator="\r\n").writerow(cells)
+    return buffer.getvalue()[:-2]
 
 
 def _csv_cell(value: Any) -> Any:
-    if isinstance(value, list):
+    """Shapes and pairs as ``3x224x224``; None as an empty field; Fractions to 4 decimals."""
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)):
         return "x".join(text_of(v) for v in value) if not value or not isinstance(value[0], list) \
             else " ".join("x".join(text_of(v) for v in part) for part in value)
     if isinstance(value, Fraction):
@@ -251,30 +396,62 @@ def _csv_cell(value: Any) -> Any:
     return text_of(value) if hasattr(value, "free_symbols") else value
 
 
-def _latex(table: Table) -> str:
-    header, body = _cells(table, True, symbolic=_latex_formula)
+LATEX_PACKAGES = "% needs \\usepackage{booktabs} (\\toprule, \\midrule, \\bottomrule)"
 
-    def esc(cell: Any) -> str:
-        return cell.text if isinstance(cell, _Formula) else latex_safe(cell)
 
-    align = "l" * 2 + "r" * (len(header) - 2)
-    out = [r"\begin{tabular}{" + align + "}", r"\toprule", " & ".join(esc(h) for h in header) + r" \\", r"\midrule"]
-    out += [" & ".join(esc(c) for c in r) + r" \\" for r in body[:-1]]
-    out += [r"\midrule", " & ".join(esc(c) for c in body[-1]) + r" \\", r"\bottomrule", r"\end{tabular}"]
+def _latex(table: Table, columns: list[str]) -> str:
+    body = _cells(table, columns, True, symbolic=_latex_formula)
+    _indent(table, columns, body, "\\quad ")
+    align = "".join("l" if c in _TEXT_LEFT else "r" for c in columns)
+    out = [LATEX_PACKAGES, r"\begin{tabular}{" + align + "}", r"\toprule",
+           " & ".join(latex_safe(h) for h in columns) + r" \\", r"\midrule"]
+    out += [" & ".join(_escaped(c, latex_safe) for c in r) + r" \\" for r in body[:-1]]
+    out += [r"\midrule", " & ".join(_escaped(c, latex_safe) for c in body[-1]) + r" \\", r"\bottomrule",
+            r"\end{tabular}"]
     return "\n".join(out)
 
 
+def html_safe(value: Any) -> str:
+    """Text for HTML: ``& < > " '`` as entities, control characters as escapes."""
+    import html
+
+    return html.escape(text_safe(value), quote=True)
+
+
+def _html(table: Table, columns: list[str]) -> str:
+    body = _cells(table, columns, True)
+    _indent(table, columns, body, "&nbsp;&nbsp;")
+
+    def row(cells, tag="td"):
+        return "<tr>" + "".join(f'<{tag} style="text-align:{"left" if c in _TEXT_LEFT else "right"}">'
+                                f"{_escaped(cell, html_safe)}</{tag}>" for c, cell in zip(columns, cells)) + "</tr>"
+
+    out = [f'<table class="costmodel"><caption>{html_safe(table.title)}</caption>', "<thead>",
+           row(columns, "th"), "</thead>", "<tbody>"]
+    out += [row(r) for r in body[:-1]]
+    out += ["</tbody>", "<tfoot>", row(body[-1]), "</tfoot>", "</table>"]
+    if table.note:
+        out.append(f"<p><em>{html_safe(table.note)}</em></p>")
+    return "\n".join(out)
+
+
+JSON_KEYS = {"layers": ("name", "op", "stage", "input", "output", "kernel", "stride", "groups", "padding", "flops",
+                        "params", "mac", "mac_bytes", "activations")}
+
+
 def to_json(table: Table, name: str, parameters: dict[str, Any], convention: str) -> str:
-    """The JSON table: name, parameters, convention, totals, then ``layers`` (or ``stages`` / ``ops``)."""
+    """The JSON table: name, parameters, convention, totals, then ``layers`` (``stages``, ``ops`` or, for a
+    tree, ``scopes`` with each row's ``depth``). Empty cells are null; pairs (kernel, stride, padding) lists."""
     if table.title == "layers":
-        keys = ("name", "op", "stage", "input", "output", "flops", "params", "mac", "activations")
-        rows = [{k: exact(row[k]) for k in keys} for row in table.rows]
+        keys = JSON_KEYS["layers"]
         key = "layers"
     else:
-        rows = [{k: exact(v) for k, v in row.items()} for row in table.rows]
-        key = "stages" if table.title == "stages" else "ops"
+        keys = table.columns
+        key = {"stages": "stages", "op kinds": "ops"}.get(table.title, "scopes")
+    rows = [{k: exact(row.get(k)) for k in keys} for row in table.rows]
+    totals = {k: exact(v) for k, v in readable_costs(table.totals, table.bytes_per_element).items()}
     head = {"name": name, "parameters": {k: _parameter(v) for k, v in parameters.items()},
-            "convention": convention, "totals": {k: exact(v) for k, v in table.totals.as_dict().items()}}
+            "convention": convention, "bytes_per_element": exact(table.bytes_per_element), "totals": totals}
     lines = ["{"] + [f"  {json.dumps(k)}: {json.dumps(v)}," for k, v in head.items()]
     lines.append(f"  {json.dumps(key)}: [")
     lines += [f"    {json.dumps(row)}{',' if i < len(rows) - 1 else ''}" for i, row in enumerate(rows)]
@@ -289,10 +466,24 @@ def _parameter(value: Any) -> Any:
 
 
 def render(table: Table, fmt: str, *, name: str = "", parameters: dict[str, Any] | None = None,
-           convention: str = "paper") -> str:
-    """``table`` in format ``fmt`` (text, markdown, csv, json, latex)."""
+           convention: str = "paper", columns: Any = None, width: int | None = TEXT_WIDTH) -> str:
+    """``table`` in format ``fmt`` (text, markdown, csv, json, latex, html).
+
+    ``columns`` chooses the columns and their order (``choose_columns``; csv defaults to every column,
+    the others to the table's own choice; json rows always carry every field). ``width``: text tables leave
+    out columns of low priority until they fit that many characters, and say which (None or 0: no limit)."""
     if fmt not in FORMATS:
         raise UsageError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    if width is not None and (isinstance(width, bool) or not isinstance(width, int) or width < 0):
+        raise UsageError(f"width must be a whole number of characters (0 for no limit), got {show(width)}")
     if fmt == "json":
+        if columns is not None:
+            raise UsageError("columns do not apply to json, whose rows carry every field; use csv to choose them")
         return to_json(table, name, parameters or {}, convention)
-    return {"text": _text, "markdown": _markdown, "csv": _csv, "latex": _latex}[fmt](table)
+    if fmt == "csv":
+        chosen = list(table.columns) if columns is None else choose_columns(table, columns)
+        return _csv(table, chosen)
+    chosen = choose_columns(table, columns)
+    if fmt == "text":
+        return _text(table, chosen, width if columns is None else None)
+    return {"markdown": _markdown, "latex": _latex, "html": _html}[fmt](table, chosen)

@@ -136,10 +136,22 @@ def _target(obj: Any) -> Target:
                      f"function returning a Graph, or a Graph")
 
 
-def load(obj: Any, *, allow_unknown: bool = False, **values: Any) -> Graph:
+def load(obj: Any, *, allow_unknown: bool = False, relax: bool = False, **values: Any) -> Graph:
     """``target(obj, allow_unknown=allow_unknown).build(**values)``: the graph of a zoo name, a spec or ONNX
-    path, or a graph factory."""
-    return target(obj, allow_unknown=allow_unknown).build(**values)
+    path, or a graph factory.
+
+    ``relax=True`` builds it without rounding rules, for closed forms to hold against a paper's: symbolic
+    channels are ``width*c`` (no floor, no minimum of 8, no rounding to multiples of 8), a symbolic size
+    through a window of stride ``s`` is ``n/s``, and ``costmodel.analysis.analyze`` drops whatever
+    rounding is left (``costmodel.symbolic.drop_rounding``). MobileNet v1 relaxed at ``width=alpha``
+    gives ``Dk*Dk*alpha*M*DF*DF + alpha*N*alpha*M*DF*DF`` per separable layer, the paper's formula. Numeric
+    values keep the exact rules."""
+    if not isinstance(relax, bool):
+        raise UsageError(f"load relax must be true or false, got {show(relax, limit=60)}")
+    from .dims import relaxed
+
+    with relaxed(relax):
+        return target(obj, allow_unknown=allow_unknown).build(**values)
 
 
 def _path_target(obj: str | os.PathLike) -> Target:

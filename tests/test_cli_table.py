@@ -36,12 +36,17 @@ def test_json_contract_and_totals_equal_the_analysis():
     document = json.loads(run("table", "shufflenet_v2", "--format", "json"))
     # Ma et al. 2018, ShuffleNet V2, Table 5: conv1 is 3x3/2, 3 -> 24 on 224x224 (built bias-free, BatchNorm apart):
     # flops 112*112*24*27, params 27*24, mac 3*224*224 + 24*112*112 + 648
-    assert document["layers"][0] == {"name": "conv1", "op": "conv", "stage": "conv1", "input": [3, 224, 224],
-                                     "output": [24, 112, 112], "flops": 8128512, "params": 648, "mac": 452232,
-                                     "activations": 301056}
+    contract = {"name": "conv1", "op": "conv", "stage": "conv1", "input": [3, 224, 224], "output": [24, 112, 112],
+                "flops": 8128512, "params": 648, "mac": 452232, "activations": 301056}
+    first = document["layers"][0]
+    assert {key: first[key] for key in contract} == contract
+    # added fields (DESIGN section 4: fields are added, never removed): the conv's hyper-parameters, mac in bytes
+    assert {key: first[key] for key in set(first) - set(contract)} == {
+        "kernel": [3, 3], "stride": [2, 2], "groups": 1, "padding": [1, 1], "mac_bytes": 4 * 452232}
     assert document["name"] == "shufflenet_v2" and document["convention"] == "paper"
     assert document["parameters"] == {"width": 1.0, "resolution": 224, "classes": 1000, "variant": "paper"}
-    assert document["totals"] == analyze(build("shufflenet_v2")).totals.as_dict()
+    totals = analyze(build("shufflenet_v2")).totals
+    assert document["totals"] == dict(totals.as_dict(), mac_bytes=4 * totals.mac)
     assert sum(layer["flops"] for layer in document["layers"]) == document["totals"]["flops"]
 
 
@@ -49,7 +54,7 @@ def test_settings_and_convention_reach_the_analysis():
     document = json.loads(run("table", "mobilenet_v2", "-s", "width=0.75", "-s", "resolution=160",
                               "--convention", "all", "--fuse", "bn", "--format", "json"))
     expected = analyze(build("mobilenet_v2", width=Fraction(3, 4), resolution=160), "all", ["bn"]).totals
-    assert document["totals"] == expected.as_dict()
+    assert document["totals"] == dict(expected.as_dict(), mac_bytes=4 * expected.mac)
     assert document["parameters"]["width"] == 0.75
 
 
@@ -92,6 +97,7 @@ def test_symbolic_mobilenet_v1_equals_the_numeric_tables_at_every_grid_point():
             (Fraction(1), 192), (Fraction(1), 160), (Fraction(1), 128)]
     for width, resolution in grid:
         numeric = analyze(build("mobilenet_v1", width=width, resolution=resolution)).totals.as_dict()
+        numeric["mac_bytes"] = 4 * numeric["mac"]
         point = {alpha: sympy.Rational(width.numerator, width.denominator), r: resolution}
         assert {key: int(expr.subs(point)) for key, expr in totals.items()} == numeric
 

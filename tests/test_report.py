@@ -29,22 +29,26 @@ def test_layer_rows_match_the_analysis_and_json_round_trips():
     result = cm.analyze(staged_network())
     document = json.loads(render(table(result), "json", name="staged", parameters={"resolution": 64},
                                  convention="paper"))
-    assert document["totals"] == result.totals.as_dict()
+    assert document["totals"] == dict(result.totals.as_dict(), mac_bytes=4 * result.totals.mac)
     assert [row["name"] for row in document["layers"]] == [l.name for l in result.layers]
     for row, layer in zip(document["layers"], result.layers):
         assert (row["flops"], row["params"], row["mac"], row["activations"]) == \
             (layer.flops, layer.params, layer.mac, layer.activations)
         assert row["output"] == list(layer.node.outputs[0])
+    mac = 3 * 64 * 64 + 16 * 32 * 32 + 9 * 3 * 16
     assert document["layers"][0] == {"name": "conv1", "op": "conv", "stage": "conv1", "input": [3, 64, 64],
-                                     "output": [16, 32, 32], "flops": 9 * 3 * 16 * 32 * 32, "params": 9 * 3 * 16,
-                                     "mac": 3 * 64 * 64 + 16 * 32 * 32 + 9 * 3 * 16, "activations": 16 * 32 * 32}
+                                     "output": [16, 32, 32], "kernel": [3, 3], "stride": [2, 2], "groups": 1,
+                                     "padding": [1, 1], "flops": 9 * 3 * 16 * 32 * 32, "params": 9 * 3 * 16,
+                                     "mac": mac, "mac_bytes": 4 * mac, "activations": 16 * 32 * 32}
+    pool = next(row for row in document["layers"] if row["op"] == "global_avg_pool")
+    assert (pool["kernel"], pool["stride"], pool["groups"], pool["padding"]) == (None, None, None, None)
 
 
 def test_stage_rows_group_blocks_by_stride():
     rows = table(cm.analyze(staged_network()), "stage").rows
     assert [(r["layer"], r["output size"], r["stride"], r["repeat"], r["channels"]) for r in rows] == [
-        ("image", "64x64", "", "", 3), ("conv1", "32x32", 2, 1, 16), ("stage2", "16x16", 2, 1, 32),
-        ("", "16x16", 1, 3, 32), ("globalpool", "1x1", "", 1, 32), ("fc", "", "", 1, 10)]
+        ("image", "64x64", None, None, 3), ("conv1", "32x32", 2, 1, 16), ("stage2", "16x16", 2, 1, 32),
+        (None, "16x16", 1, 3, 32), ("globalpool", "1x1", None, 1, 32), ("fc", None, None, 1, 10)]
     costs = sum(r["flops"] for r in rows[1:])
     assert costs == cm.analyze(staged_network()).totals.flops
 
@@ -95,7 +99,9 @@ def test_every_format_renders_every_grouping():
         for fmt in ("text", "markdown", "csv", "json", "latex"):
             assert render(table(result, by), fmt, name="staged", parameters={}).strip()
     latex = render(table(result, "stage"), "latex")
-    assert latex.startswith(r"\begin{tabular}") and latex.endswith(r"\end{tabular}")
+    first, tabular = latex.split("\n", 1)
+    assert first == r"% needs \usepackage{booktabs} (\toprule, \midrule, \bottomrule)"
+    assert tabular.startswith(r"\begin{tabular}") and latex.endswith(r"\end{tabular}")
     with pytest.raises(cm.UsageError):
         render(table(result), "xml")
     with pytest.raises(cm.UsageError):

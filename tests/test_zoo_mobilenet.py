@@ -261,6 +261,7 @@ def test_cli_json_of_symbolic_v1_reads_back_and_matches():
                                        "--format", "json"])
     assert result.exit_code == 0, result.output
     printed = json.loads(result.output)["totals"]
+    assert sympy.expand(sympy.sympify(printed.pop("mac_bytes")) - 4 * sympy.sympify(printed["mac"])) == 0
     closed = {k: sympy.sympify(v, locals={"alpha": ALPHA, "r": R}) for k, v in printed.items()}
     for width, resolution in GRID:
         numeric = totals("mobilenet_v1", width=width, resolution=resolution)

@@ -121,7 +121,7 @@ def _fail(message: str, status: int = 2) -> None:
     sys.exit(status)
 
 
-@click.group(cls=_Group, no_args_is_help=True)
+@click.group(cls=_Group, no_args_is_help=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, message="costmodel %(version)s")
 def main():
     """Analytic cost model of convolutional networks: flops (multiply-adds), params and mac (memory access

@@ -12,6 +12,7 @@ import click
 
 from ..errors import UsageError
 from ..values import show
+from .completion import complete_from, complete_target
 from .unknown import allow_unknown_option
 
 NAMES = ("g1", "g2", "g3", "g4", "breakdown", "roofline", "scaling", "pareto")
@@ -19,8 +20,8 @@ TARGETED = ("breakdown", "roofline", "scaling")
 
 
 @click.command("plot")
-@click.argument("name", metavar="NAME")
-@click.argument("target", required=False)
+@click.argument("name", metavar="NAME", shell_complete=complete_from(NAMES))
+@click.argument("target", required=False, shell_complete=complete_target)
 @click.option("-s", "--set", "settings", multiple=True, metavar="NAME=VALUE",
               help="Set a parameter of TARGET (or of every zoo network, for pareto).")
 @click.option("-o", "--output", required=True, metavar="FILE", help="Output file: .png, .svg or .pdf.")

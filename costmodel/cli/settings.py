@@ -12,8 +12,9 @@ The only place that reads a user's text as a value. Each value is typed after th
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from fractions import Fraction
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 from .. import limits
 from ..errors import UsageError
@@ -40,15 +41,55 @@ def split_settings(settings: Iterable[str]) -> dict[str, str]:
     return parsed
 
 
-def parse_settings(settings: Iterable[str], target: Target) -> dict[str, Any]:
+ASSUMPTIONS = {"integer": True, "real": False}  # what --assume NAME=KIND says of a symbol (always positive)
+
+
+def parse_assumptions(assumptions: Iterable[str]) -> tuple[dict[str, bool], dict[str, Any]]:
+    """``--assume`` texts -> ``(kinds, bounds)``: ``k=real`` / ``k=integer`` say whether the symbol ``k`` is
+    any positive number or a positive integer (overriding what the parameter it appears in would make it);
+    ``alpha>=1/4`` says it is at least that number, which resolves the maxima and floors it decides."""
+    kinds: dict[str, bool] = {}
+    bounds: dict[str, Any] = {}
+    for assumption in assumptions:
+        name, sep, bound = (part.strip() for part in assumption.partition(">="))
+        if sep:
+            if not _SYMBOL.match(name) or not _NUMBER.match(bound):
+                raise UsageError(f"--assume expects NAME>=NUMBER, got {show(assumption, limit=60)}")
+            value = _exact_number(bound, f"--assume {name}")
+            if value <= 0 or name in bounds:
+                raise UsageError(f"--assume {name}: a symbol is positive; give one bound above 0, got "
+                                 f"{show(assumption, limit=60)}")
+            bounds[name] = value
+            continue
+        name, sep, kind = (part.strip() for part in assumption.partition("="))
+        if not sep or not _SYMBOL.match(name) or kind not in ASSUMPTIONS:
+            raise UsageError(f"--assume expects NAME=integer, NAME=real or NAME>=NUMBER, got "
+                             f"{show(assumption, limit=60)}")
+        if name in kinds:
+            raise UsageError(f"--assume says what {name} is twice")
+        kinds[name] = ASSUMPTIONS[kind]
+    return kinds, bounds
+
+
+def parse_settings(settings: Iterable[str], target: Target, assumptions: Mapping[str, bool] | None = None,
+                   bounds: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The ``-s`` settings as typed values for ``target`` (names it lacks are typed as whole numbers; the
-    target refuses them when it is built)."""
-    return {name: parse_value(name, text, target.parameters.get(name))
-            for name, text in split_settings(settings).items()}
+    target refuses them when it is built). ``assumptions`` and ``bounds`` (``parse_assumptions``) say
+    which symbols are integers and what they are at least; each must be used by some setting."""
+    assumptions = dict(assumptions or {})
+    values = {name: parse_value(name, text, target.parameters.get(name), assumptions)
+              for name, text in split_settings(settings).items()}
+    used = {str(s) for value in values.values() for s in getattr(value, "free_symbols", ())}
+    unused = sorted((set(assumptions) | set(bounds or {})) - used)
+    if unused:
+        raise UsageError(f"--assume {unused[0]}: no -s value uses the symbol {unused[0]}")
+    return values
 
 
-def parse_value(name: str, text: str, parameter: Parameter | None = None) -> Any:
-    """The value of ``-s name=text`` for ``parameter`` (see the module doc)."""
+def parse_value(name: str, text: str, parameter: Parameter | None = None,
+                assumptions: Mapping[str, bool] | None = None) -> Any:
+    """The value of ``-s name=text`` for ``parameter`` (see the module doc); ``assumptions`` name symbols
+    that are integers (True) or not (False) whatever the parameter."""
     kind = parameter.kind if parameter is not None else "whole"
     if kind == "flag":
         if text.lower() not in _WORDS:
@@ -61,8 +102,8 @@ def parse_value(name: str, text: str, parameter: Parameter | None = None) -> Any
         return value.numerator if value.denominator == 1 else value
     integer = parameter is None or parameter.kind != "ratio"
     if _SYMBOL.match(text):
-        return _symbol(text, integer)
-    return _expression(name, text, integer)
+        return _symbol(text, (assumptions or {}).get(text, integer))
+    return _expression(name, text, integer, assumptions or {})
 
 
 def _exact_number(text: str, what: str) -> Fraction:
@@ -93,17 +134,19 @@ def _symbol(name: str, integer: bool) -> Any:
 
 
 class _Symbols(dict):
-    """Every name an expression uses is a new positive symbol."""
+    """Every name an expression uses is a new positive symbol, an integer one when ``integer`` (or what
+    ``assumptions`` say of that name)."""
 
-    def __init__(self, integer: bool):
+    def __init__(self, integer: bool, assumptions: Mapping[str, bool]):
         super().__init__()
         self.integer = integer
+        self.assumptions = assumptions
 
     def __missing__(self, name: str) -> Any:
-        return _symbol(name, self.integer)
+        return _symbol(name, self.assumptions.get(name, self.integer))
 
 
-def _expression(name: str, text: str, integer: bool) -> Any:
+def _expression(name: str, text: str, integer: bool, assumptions: Mapping[str, bool]) -> Any:
     from ..spec.expressions import ExpressionError, evaluate, parse_expression
 
     refused = (f"-s {name}: {text!r} is neither a number nor a symbol name (a letter, then letters, digits or _) "
@@ -115,7 +158,7 @@ def _expression(name: str, text: str, integer: bool) -> Any:
     if not expression.names or not all(_SYMBOL.match(n) for n in expression.names):
         raise UsageError(refused)
     try:
-        return evaluate(expression, _Symbols(integer))
+        return evaluate(expression, _Symbols(integer, assumptions))
     except ExpressionError as error:
         raise UsageError(f"-s {name}: {text!r} cannot be computed: {error.message}") from None
 
@@ -175,3 +218,29 @@ def parse_grids(grids: Iterable[str], target: Target) -> dict[str, list]:
             raise UsageError(f"--grid: {' x '.join(str(len(v)) for v in grid.values())} = {points} points is too "
                              f"many (at most {limits.MAX_GRID_POINTS}, the limit MAX_GRID_POINTS)")
     return grid
+
+
+def parse_bytes(text: str) -> Any:
+    """``--bytes-per-element``: a positive exact number (``4``, ``2``, ``0.5``), at most
+    ``costmodel.report.MAX_BYTES_PER_ELEMENT``."""
+    from ..report import check_bytes_per_element
+
+    if not _NUMBER.match(text.strip()):
+        raise UsageError(f"--bytes-per-element: {show(text.strip(), limit=60)} is not a number (4 for float32)")
+    value = _exact_number(text, "--bytes-per-element")
+    with naming_the_flag("--bytes-per-element", "bytes per element"):
+        return check_bytes_per_element(value.numerator if value.denominator == 1 else value)
+
+
+@contextmanager
+def naming_the_flag(flag: str, wording: str | None = None) -> Iterator[None]:
+    """A library error worded after the keyword (``columns: ...``) is reworded after the flag
+    (``--columns: ...``)."""
+    wording = wording or flag.lstrip("-")
+    try:
+        yield
+    except UsageError as error:
+        message = str(error)
+        if message.startswith(wording):
+            raise UsageError(flag + ": " + message[len(wording):].lstrip(": ")) from None
+        raise

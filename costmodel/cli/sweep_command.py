@@ -8,11 +8,12 @@ import click
 
 from ..analysis import CONVENTIONS, FUSIONS
 from ..errors import UsageError
+from .completion import complete_target
 from .unknown import allow_unknown_option
 
 
 @click.command("sweep")
-@click.argument("target")
+@click.argument("target", shell_complete=complete_target)
 @click.option("--grid", "grids", multiple=True, required=True, metavar="NAME=START:STOP:STEP",
               help="A parameter's values, STOP included when it lands on the grid (exact decimal steps).")
 @click.option("-s", "--set", "settings", multiple=True, metavar="NAME=VALUE", help="Hold a parameter fixed.")

@@ -4,8 +4,10 @@ from __future__ import annotations
 import click
 
 from ..analysis import CONVENTIONS, FUSIONS
-from ..render import FORMATS
+from ..render import FORMATS, TEXT_WIDTH
 from ..report import GROUPINGS
+from .completion import complete_target
+from .settings import naming_the_flag
 from .unknown import (allow_unknown_option, build_listing_unknown, echo_unknown, find_target, pointing_at_the_flag,
                       with_unknown)
 
@@ -27,7 +29,7 @@ def list_architectures():
 
 
 @click.command()
-@click.argument("target")
+@click.argument("target", shell_complete=complete_target)
 @click.option("-s", "--set", "settings", multiple=True, metavar="NAME=VALUE",
               help="Set a parameter or symbol; a symbol name (or an expression in symbols) keeps it symbolic.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
@@ -40,20 +42,56 @@ def list_architectures():
                    "(torch: 2 per multiply-add).")
 @click.option("--fuse", multiple=True, type=click.Choice(FUSIONS),
               help="Fold BatchNorm / activations into convolutions, or merge concat+shuffle+split (mac only).")
+@click.option("--depth", type=int, default=None, metavar="N",
+              help="A tree of scopes down to depth N (stages, blocks, layers), each with its subtotal.")
+@click.option("--columns", default=None, metavar="NAME,...",
+              help="The columns to show, in order (e.g. name,flops,mac,flops%); 'all' for every one.")
+@click.option("--width", type=int, default=TEXT_WIDTH, show_default=True, metavar="CHARS",
+              help="text: leave out low-priority columns until the table fits; 0 for no limit.")
+@click.option("--bytes-per-element", "bytes_per_element", default="4", show_default=True, metavar="BYTES",
+              help="Bytes per tensor element for mac_bytes (4 float32, 2 float16, 1 int8, 0.5 int4).")
+@click.option("--assume", "assumptions", multiple=True, metavar="NAME=integer|real|NAME>=NUMBER",
+              help="Say what a symbol of -s is: integer (a whole-number parameter's default), real (any "
+                   "positive number; a ratio's default), or at least a number (alpha>=1/4 resolves "
+                   "max(floor(32*alpha), 8)).")
+@click.option("--relax", is_flag=True, default=False,
+              help="Drop rounding rules for symbolic values (channels width*c, sizes n/stride): closed forms "
+                   "to hold against a paper's.")
 @allow_unknown_option
-def table(target, settings, fmt, by, convention, fuse, allow_unknown):
-    """Layer table of TARGET, a zoo name (see 'costmodel list'), a spec file or an ONNX file."""
+def table(target, settings, fmt, by, convention, fuse, depth, columns, width, bytes_per_element, assumptions,
+          relax, allow_unknown):
+    """Layer table of TARGET, a zoo name (see 'costmodel list'), a spec file or an ONNX file.
+
+    Symbols in -s values are positive; in a whole-number parameter (resolution, channels) integers too, so
+    -s resolution=32*k makes k a positive integer and every size a multiple of k, without floor;
+    --assume k=real says otherwise (the floors then stay); --assume alpha>=1/4 resolves what that bound
+    decides (max(floor(32*alpha), 8) is floor(32*alpha)).
+    """
     from ..analysis import analyze
+    from ..dims import relaxed
     from ..render import render
     from ..report import table as make_table
-    from .settings import parse_settings
+    from .settings import parse_assumptions, parse_bytes, parse_settings
 
+    bytes_per_element = parse_bytes(bytes_per_element)
+    for flag, value in (("--depth", depth), ("--width", width)):
+        if value is not None and value < 0:
+            raise click.UsageError(f"{flag} must be 0 or more, got {value}")
+    if depth is not None and by != "layer":
+        raise click.UsageError(f"--depth applies to the layer table, not to --by {by}")
+    if columns is not None and fmt == "json":
+        raise click.UsageError("--columns does not apply to --format json, whose rows carry every field; use csv")
     chosen = find_target(target, allow_unknown)
-    values = parse_settings(settings, chosen)
-    with pointing_at_the_flag():
+    kinds, bounds = parse_assumptions(assumptions)
+    values = parse_settings(settings, chosen, kinds, bounds)
+    with pointing_at_the_flag(), relaxed(relax):
         graph, groups = build_listing_unknown(chosen, values)
     analysis = analyze(graph, convention, fuse)
-    click.echo(with_unknown(render(make_table(analysis, by, intensity=fmt != "json"), fmt, name=chosen.name,
-                                   parameters=chosen.values(**values), convention=convention), fmt, groups))
+    rows = make_table(analysis, by, depth=depth, bytes_per_element=bytes_per_element, at_least=bounds,
+                      intensity=fmt != "json")
+    with naming_the_flag("--columns"):
+        text = render(rows, fmt, name=chosen.name, parameters=chosen.values(**values), convention=convention,
+                      columns=columns, width=width or None)
+    click.echo(with_unknown(text, fmt, groups))
     if fmt in ("csv", "latex"):
         echo_unknown(groups)

@@ -31,8 +31,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, ClassVar, Mapping, NamedTuple, Protocol, Union
 
-from ..dims import (Dim, Shape, TooLarge, as_dim, ceil_div, fmt, known, larger, pair, product, smaller,
-                    surely_below)
+from ..dims import (Dim, Shape, TooLarge, as_dim, ceil_div, fmt, is_relaxed, is_symbolic, known, larger, pair,
+                    product, smaller, surely_below)
 from ..errors import OpError
 
 
@@ -179,8 +179,12 @@ def sliding_output(op: Op, axis: str, size: Dim, kernel: Dim, stride: Dim, paddi
                    dilation: Dim = 1, ceil_mode: bool = False) -> Dim:
     """Output length of a sliding window: ``floor((n + 2p - d(k-1) - 1) / s) + 1`` (ceil with ceil_mode).
 
-    Refuses a window larger than the padded input, as PyTorch does.
+    Refuses a window larger than the padded input, as PyTorch does. Built relaxed
+    (``costmodel.dims.relaxed``), a symbolic size gives ``n/s``: exact for "same" padding on sizes
+    that ``s`` divides, the leading term otherwise.
     """
+    if is_relaxed() and is_symbolic(size):
+        return size / stride
     span = dilation * (kernel - 1) + 1
     padded = size + 2 * padding
     if known(span > padded) is True:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
-from ..dims import is_symbolic
+from ..dims import is_relaxed, is_symbolic
 from ..errors import UsageError
 from ..graph import Graph, Tensor
 from ..ops import BatchNorm, Conv2d, Flatten, GlobalAvgPool, Linear, Op, ReLU
@@ -23,6 +23,8 @@ def floor(value: Any) -> Any:
     """floor of an exact number (int for numbers, sympy ``floor`` for symbols); ``int()`` truncation for
     positive values, as the reference implementations use it."""
     if is_symbolic(value):
+        if is_relaxed():
+            return value
         import sympy
         return sympy.floor(value)
     if isinstance(value, float):
@@ -33,6 +35,8 @@ def floor(value: Any) -> Any:
 def truncate_at_least(value: Any, minimum: int) -> Any:
     """``max(int(value), minimum)``: MobileNet v1's width rule (TF-slim ``depth()``)."""
     base = floor(value)
+    if is_symbolic(base) and is_relaxed():
+        return base
     if is_symbolic(base):
         import sympy
         return sympy.Max(base, minimum)
@@ -46,6 +50,8 @@ def make_divisible(value: Any, divisor: int = 8, min_value: int | None = None) -
     ``new = max(min_value, int(value + divisor/2) // divisor * divisor); if new < 0.9*value: new += divisor``
     """
     min_value = divisor if min_value is None else min_value
+    if is_symbolic(value) and is_relaxed():
+        return value
     if is_symbolic(value):
         import sympy
         rounded = sympy.Max(min_value, sympy.floor((value + sympy.Rational(divisor, 2)) / divisor) * divisor)

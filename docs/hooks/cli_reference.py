@@ -38,7 +38,7 @@ def reference(group, prog: str) -> str:
     """One section per command of the click group ``group``, in the group's order."""
     import click
 
-    root = click.Context(group, info_name=prog)
+    root = click.Context(group, info_name=prog, **group.context_settings)  # -h as well as --help
     sections = []
     for name, command in group.commands.items():
         if not command.hidden:
