@@ -426,7 +426,7 @@ def _html(table: Table, columns: list[str]) -> str:
         return "<tr>" + "".join(f'<{tag} style="text-align:{"left" if c in _TEXT_LEFT else "right"}">'
                                 f"{_escaped(cell, html_safe)}</{tag}>" for c, cell in zip(columns, cells)) + "</tr>"
 
-    out = [f'<table class="costmodel"><caption>{html_safe(table.title)}</caption>', "<thead>",
+    out = [f'<table class="costmodel"><caption>{html_safe(table.caption or table.title)}</caption>', "<thead>",
            row(columns, "th"), "</thead>", "<tbody>"]
     out += [row(r) for r in body[:-1]]
     out += ["</tbody>", "<tfoot>", row(body[-1]), "</tfoot>", "</table>"]

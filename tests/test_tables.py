@@ -6,6 +6,7 @@ import io
 import json
 import re
 
+import markdown
 import pytest
 from click.testing import CliRunner
 
@@ -158,8 +159,15 @@ def test_hostile_names_stay_text_in_html_and_the_tree(label):
     assert "<script" not in html and "\x1b" not in html and html.count("<tr>") == len(analysis.layers) + 2
     staged = render(table(analysis, "stage"), "html")
     assert "<script" not in staged and "&lt;script&gt;" in staged or "<" not in label
-    for fmt in ("text", "markdown", "latex", "csv"):
-        assert render(table(analysis, depth=2), fmt)
+    tree = table(analysis, depth=2)
+    html_of_markdown = markdown.markdown(render(tree, "markdown"), extensions=["tables"])
+    assert "<script" not in html_of_markdown and "<em>" not in html_of_markdown
+    rows = list(csv.reader(io.StringIO(render(tree, "csv"))))
+    assert [row[0] for row in rows[1:]] == ["1", "1"]  # a stage label is no scope: two layers at depth 1
+    assert rows[0][:4] == ["depth", "name", "op", "stage"]
+    assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
+    latex = render(tree, "latex")
+    assert "\\input" not in latex.replace("\\textbackslash{}input", "") and "$x$" not in latex
 
 
 def test_rich_display_and_pandas():
