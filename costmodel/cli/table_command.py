@@ -4,7 +4,8 @@ from __future__ import annotations
 import click
 
 from ..analysis import CONVENTIONS, FUSIONS
-from ..render import FORMATS, TEXT_WIDTH
+from ..columns import TEXT_WIDTH
+from ..render import FORMATS
 from ..report import GROUPINGS
 from .completion import complete_target
 from .settings import naming_the_flag
