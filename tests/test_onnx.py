@@ -84,7 +84,8 @@ def test_classifier_flops_params_and_names(tmp_path):
     assert analysis.totals.flops == flops
     assert analysis.totals.params == params  # BatchNorm: scale and bias; running mean and variance are not
     names = [layer.name for layer in analysis.layers]
-    assert names == ["stem.0", "stem.1", "stem.2", "pool", "block.conv", "block", "block_concat", "avgpool",
+    # /block/Add and /block/Concat sit in the scope of /block/conv/Conv: named inside it by their op kind
+    assert names == ["stem.0", "stem.1", "stem.2", "pool", "block.conv", "block.add", "block.concat", "avgpool",
                      "Flatten", "fc"]
     assert [layer.op.kind for layer in analysis.layers][:4] == ["conv", "batch_norm", "relu", "max_pool"]
     assert analysis.group_by("stage")["stem"].flops == 3 * 3 * 3 * 16 * 16 * 16

@@ -289,7 +289,7 @@ class Importer:
         self.values: dict[str, Any] = {}
         self.readers: dict[str, int] = {}
         self.declared: dict[str, tuple] = {}
-        self.namer = Namer()
+        self.namer = Namer(onnx_names=[node.name for node in model.graph.nodes])
         self.symbols = input_symbols(model.graph)
         self.dim_values: dict[str, Any] = {}   # dim_param -> what it stands for in this build
         self._set_inputs(values)

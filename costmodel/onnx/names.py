@@ -3,15 +3,26 @@
 PyTorch's exporter names a node by the module path that made it, one ``/`` part per module, each part the
 child's name prefixed by its parent's when the parent is a container (``features`` / ``features.3``), and
 ends with the op (``Conv``, ``Relu_1``). The op part is dropped; a part that extends the one before it
-replaces it; dots then separate scopes. Characters other than letters, digits, ``_`` and ``-`` become ``_``.
+replaces it; dots then separate scopes. Characters other than letters, digits, ``_`` and ``-`` become ``_``
+(a part cannot start with ``-``; ``input`` and ``inputs``, words of the spec format, take a trailing ``_``).
 Names without ``/`` (``Conv_12``, tf2onnx's ``model/conv2d/Conv2D`` aside) are kept whole. Two nodes that
-map to the same name are told apart by the op kind (``features.3.conv.0_relu``), then by a count.
+map to the same name are told apart by the op kind (``features.3.conv.0_relu``), then by a count. A
+node named like a scope of others (``layer1.0`` beside ``layer1.0.conv1``) is named inside it by its op
+kind (``layer1.0.add``): no name is both a node and a scope, so every scope's nodes are its own.
 """
 from __future__ import annotations
 
 import re
 
 _BAD = re.compile(r"[^A-Za-z0-9_\-]+")
+#: names a spec gives a meaning of its own (the input of a scope): a part spelt so is written with a ``_``
+SPEC_WORDS = frozenset({"input", "inputs"})
+
+
+def _part(piece: str) -> str:
+    """One scope part made a valid name: other characters become ``_``; no leading ``-`` or ``_``."""
+    cleaned = _BAD.sub("_", piece).strip("_").lstrip("-").strip("_")
+    return cleaned + "_" if cleaned in SPEC_WORDS else cleaned
 
 
 def scope_path(onnx_name: str) -> list[str]:
@@ -25,32 +36,48 @@ def scope_path(onnx_name: str) -> list[str]:
             merged[-1] = part
         else:
             merged.append(part)
-    pieces = []
-    for part in merged:
-        pieces.extend(p for p in (_BAD.sub("_", piece).strip("_") or "" for piece in part.split(".")) if p)
-    return pieces
+    return [piece for part in merged for piece in map(_part, part.split(".")) if piece]
+
+
+def scopes_of(paths) -> set[str]:
+    """Every dotted scope of the names ``paths`` (lists of parts): their proper prefixes (``layer1`` and
+    ``layer1.0`` for ``layer1.0.conv1``)."""
+    return {".".join(parts[:depth]) for parts in paths for depth in range(1, len(parts))}
 
 
 class Namer:
-    """Hands out unique dotted names, as scope parts plus a leaf, in the order nodes are added."""
+    """Hands out unique dotted names, as scope parts plus a leaf, in the order nodes are added.
 
-    def __init__(self, taken=()):
+    ``onnx_names`` are the names of all the model's nodes, known before the first is named: a node named
+    like a scope of others (ResNet's residual Add, ``/layer1/layer1.0/Add`` -> ``layer1.0``, beside
+    ``layer1.0.conv1``) takes its op kind as a leaf inside that scope (``layer1.0.add``), so the scope's
+    totals include it and no name is both a node and a scope. A name made up so (or to tell two nodes
+    apart) also avoids the names other nodes take by themselves.
+    """
+
+    def __init__(self, taken=(), onnx_names=()):
         self.used: set[str] = set(taken)
+        paths = [scope_path(name) for name in onnx_names]
+        self.scopes: set[str] = scopes_of(paths)
+        self.natural: set[str] = {".".join(parts) for parts in paths}
 
     def name(self, onnx_name: str, kind: str, index: int) -> list[str]:
         parts = scope_path(onnx_name) or [f"{kind}{index}"]
         base = ".".join(parts)
-        if base not in self.used:
-            self.used.add(base)
-            return parts
-        leaf = f"{parts[-1]}_{kind}"
-        candidate, count = leaf, 2
-        while ".".join([*parts[:-1], candidate]) in self.used:
-            candidate = f"{leaf}_{count}"
-            count += 1
-        parts = [*parts[:-1], candidate]
+        if base in self.scopes:
+            parts = [*parts, kind]
+        if not self._free(".".join(parts), made_up=".".join(parts) != base):
+            leaf = f"{parts[-1]}_{kind}"
+            candidate, count = leaf, 2
+            while not self._free(".".join([*parts[:-1], candidate]), made_up=True):
+                candidate = f"{leaf}_{count}"
+                count += 1
+            parts = [*parts[:-1], candidate]
         self.used.add(".".join(parts))
         return parts
+
+    def _free(self, name: str, made_up: bool) -> bool:
+        return name not in self.used and name not in self.scopes and not (made_up and name in self.natural)
 
 
 def identifier(text: str, fallback: str) -> str:
