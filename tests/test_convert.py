@@ -9,6 +9,7 @@ import pytest
 import sympy
 from click.testing import CliRunner
 
+import costmodel
 from costmodel import analyze
 from costmodel.cli import main
 from costmodel.cli.settings import parse_settings
@@ -177,26 +178,36 @@ def test_what_a_spec_cannot_hold_is_refused_with_one_line():
         write_spec(graph)
 
 
-def test_scopes_a_block_cannot_carry_are_flattened_with_their_names_kept_in_ids():
-    """A scope read at two tensors from outside (a dense connection) is not a block instance: its layers join
-    the scope around them, ids joining the rest of the dotted name with '_'; ops, shapes, stages and counts
-    stay the same."""
-    graph = Graph("dense", (4, 8, 8))
-    x0 = graph.input
-    with graph.scope("block"):
-        with graph.scope("layer1"):
-            x1 = graph.add("conv", Conv2d(4, kernel=3, padding=1), x0)
-        with graph.scope("layer2"):
-            joined = graph.add("cat", Concat(), x0, x1)
-            x2 = graph.add("conv", Conv2d(4, kernel=3, padding=1), joined)
-        graph.add("out", Concat(), x0, x1, x2)
+def test_scopes_a_block_cannot_carry_are_flattened_with_their_names_kept_in_comments():
+    """What a spec block cannot be, a graph built in Python can hold: a node named like a scope of others
+    (``stem`` beside ``stem.conv``), a scope whose layers are not consecutive, a scope two of whose tensors
+    are read outside it, a name part ``input``. Such scopes join the scope around them, ids joining the rest
+    of the dotted name with ``_`` (``# was`` keeps the original); ops, shapes, stages and counts stay."""
+    graph = Graph("odd", (4, 8, 8), input_name="x")
+    with graph.scope("stem"):
+        a = graph.add("conv", Conv2d(4, kernel=3, padding=1), graph.input)
+    b = graph.add("stem", ReLU(), a)
+    with graph.scope("split"):
+        c = graph.add("left", ReLU(), b)
+    d = graph.add("between", ReLU(), c)
+    with graph.scope("split"):
+        e = graph.add("right", ReLU(), d)
+    with graph.scope("two"):
+        f = graph.add("first", ReLU(), e)
+        g = graph.add("second", ReLU(), f)
+    with graph.scope("s"):
+        h = graph.add("input", Add(), f, g)
+    graph.add("input", ReLU(), h)
     text = write_spec(graph)
     again = load_spec(text)
-    assert [n.name for n in again.nodes] == ["block.layer1.conv", "block.layer2_cat", "block.layer2_conv", "block.out"]
-    assert "(was block.layer2.cat)" in text
+    assert [n.name for n in again.nodes] == ["stem_conv", "stem", "split_left", "between", "split_right",
+                                             "two_first", "two_second", "s.input_2", "input_2"]
+    for original in ("stem.conv", "split.left", "split.right", "two.first", "two.second", "s.input"):
+        assert f"(was {original})" in text
     assert [(n.op, n.stage, n.input_shapes, n.outputs) for n in again.nodes] == \
         [(n.op, n.stage, n.input_shapes, n.outputs) for n in graph.nodes]
-    assert analyze(again, "all").totals == analyze(graph, "all").totals
+    for convention in ("paper", "all"):
+        assert analyze(again, convention).totals == analyze(graph, convention).totals
 
 
 def test_unread_outputs_are_marked():
@@ -294,3 +305,165 @@ def test_onnx_import_write_load_identical(tmp_path):
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(renamed))
     with pytest.raises(GraphError, match="symbol 'N' .in batch. is not a name a spec can declare"):
         write_spec(onnx_target(renamed).build())
+
+
+# ----- the renaming causes found on torchvision's exports, rebuilt with onnx.helper --------------------------
+def onnx_model(tmp_path, nodes, channels=4, size=8, name="model.onnx"):
+    """A model of ``nodes`` on a 1 x channels x size x size input ``x``; ``w<k>`` names a 3x3 (or 1x1 for
+    ``v<k>``) conv weight of ``channels`` outputs, ``c<k>`` a concat's channels taken from the graph."""
+    onnx = pytest.importorskip("onnx")
+    import numpy as np
+    from onnx import TensorProto, helper, numpy_helper
+
+    produced = {"x": channels}
+    weights = {}
+    for node in nodes:
+        if node.op_type == "Conv":
+            kernel = 3 if node.input[1].startswith("w") else 1
+            weights[node.input[1]] = (channels, produced[node.input[0]], kernel, kernel)
+            produced[node.output[0]] = channels
+        elif node.op_type == "Concat":
+            produced[node.output[0]] = sum(produced[i] for i in node.input)
+        else:
+            produced[node.output[0]] = produced[node.input[0]]
+    initializers = [numpy_helper.from_array(np.zeros(shape, np.float32), key) for key, shape in weights.items()]
+    graph = helper.make_graph(nodes, "net", [helper.make_tensor_value_info("x", TensorProto.FLOAT,
+                                                                           [1, channels, size, size])],
+                              [helper.make_tensor_value_info(nodes[-1].output[0], TensorProto.FLOAT, None)],
+                              initializers)
+    path = tmp_path / name
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    return path
+
+
+def conv(name, source, out, weight):
+    from onnx import helper
+    return helper.make_node("Conv", [source, weight], [out], name=name, pads=[1, 1, 1, 1] if weight[0] == "w" else [0] * 4)
+
+
+def node(op, name, sources, out, **attributes):
+    from onnx import helper
+    return helper.make_node(op, list(sources), [out], name=name, **attributes)
+
+
+def table_json(target, convention):
+    result = CliRunner().invoke(main, ["table", str(target), "--format", "json", "--convention", convention])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    data.pop("name"), data.pop("parameters")
+    return data
+
+
+def assert_onnx_round_trip(path, tmp_path):
+    """``costmodel convert`` then ``costmodel table``: the same JSON table (names, ops, shapes, every cost) as
+    ``costmodel table model.onnx``, under both conventions; returns the spec's text."""
+    from costmodel.onnx import onnx_target
+
+    spec = tmp_path / f"{path.stem}.yaml"
+    result = CliRunner().invoke(main, ["convert", str(path), "-o", str(spec)])
+    assert result.exit_code == 0, result.output
+    for convention in ("paper", "all"):
+        assert table_json(spec, convention) == table_json(path, convention)
+    text = spec.read_text(encoding="utf-8")
+    assert "(was " not in text
+    assert_round_trip(onnx_target(path).build())
+    return text
+
+
+def test_a_node_named_like_its_scope_is_named_inside_it(tmp_path):
+    """ResNet's residual Add: the exporter names it /layer1/layer1.0/Add, the scope of layer1.0.conv1 too. It
+    is imported as layer1.0.add, so layer1.0 is a scope (a block instance in the spec) holding all its nodes."""
+    nodes = [conv("/conv1/Conv", "x", "s", "w0")]
+    for block, source in (("0", "s"), ("1", "r0")):
+        scope = f"/layer1/layer1.{block}"
+        nodes += [conv(f"{scope}/conv1/Conv", source, f"a{block}", f"w1{block}"),
+                  node("Relu", f"{scope}/relu/Relu", [f"a{block}"], f"b{block}"),
+                  conv(f"{scope}/conv2/Conv", f"b{block}", f"c{block}", f"w2{block}"),
+                  node("Add", f"{scope}/Add", [f"c{block}", source], f"d{block}"),
+                  node("Relu", f"{scope}/relu_1/Relu", [f"d{block}"], f"r{block}")]
+    path = onnx_model(tmp_path, nodes)
+    graph = costmodel.load(path)
+    assert [n.name for n in graph.nodes] == ["conv1"] + [f"layer1.{b}.{leaf}" for b in "01" for leaf in
+                                                         ("conv1", "relu", "conv2", "add", "relu_1")]
+    analysis = analyze(graph, "all")
+    per_block = sum((layer.cost.flops for layer in analysis.layers if layer.name.startswith("layer1.0.")))
+    h = w = 8  # two 3x3 convs of 4 -> 4 channels, a ReLU, the Add and a ReLU, one per output element (all)
+    assert per_block == 2 * (3 * 3 * 4 * 4 * h * w) + 3 * (4 * h * w)
+    assert analysis.group_by("stage")["layer1"].flops == 2 * per_block
+    text = assert_onnx_round_trip(path, tmp_path)
+    assert "- {id: add, kind: add, from: [conv2, input]}" in text
+    assert "- {id: \"1\", block: layer1_0}" in text  # both instances of one block
+
+
+def test_a_node_named_like_a_scope_at_every_level(tmp_path):
+    nodes = [conv("/a/a.b/c/Conv", "x", "c", "w0"),
+             node("Add", "/a/a.b/Add", ["c", "x"], "ab"),
+             node("Relu", "/a/Relu", ["ab"], "a1"),
+             node("Add", "/a/Add", ["a1", "x"], "a2"),
+             node("Relu", "/Relu", ["a2"], "y")]
+    path = onnx_model(tmp_path, nodes)
+    assert [n.name for n in costmodel.load(path).nodes] == ["a.b.c", "a.b.add", "a.relu", "a.add", "Relu"]
+    assert_onnx_round_trip(path, tmp_path)
+
+
+def test_a_scope_reading_two_tensors_from_outside_is_an_instance_of_two(tmp_path):
+    """An Inception-like fusion: scope fuse reads the outputs of pre and side."""
+    nodes = [conv("/pre/Conv", "x", "p", "w0"),
+             conv("/side/Conv", "x", "s", "v1"),
+             conv("/fuse/conv/Conv", "p", "c", "w2"),
+             node("Add", "/fuse/Add", ["c", "s"], "a"),
+             node("Relu", "/fuse/relu/Relu", ["a"], "y")]
+    path = onnx_model(tmp_path, nodes)
+    text = assert_onnx_round_trip(path, tmp_path)
+    assert "- {id: conv, kind: conv, out_channels: 4, kernel: 3, padding: 1, from: input.0}" in text
+    assert "- {id: add, kind: add, from: [conv, input.1]}" in text
+    assert "- {id: fuse, block: fuse, from: [pre, side]}  # [4, 8, 8] + [4, 8, 8] -> [4, 8, 8]" in text
+
+
+def test_dense_layers_reading_every_earlier_output_share_one_block(tmp_path):
+    """DenseNet: layer k concatenates the block's input and the outputs of layers 1 .. k-1; the block ends
+    with a concat of all of them (/block/Concat, named block.concat)."""
+    nodes, outputs = [], ["x"]
+    for k in range(1, 6):
+        scope = f"/block/block.layer{k}"
+        source = outputs[0]
+        if k > 1:
+            nodes.append(node("Concat", f"{scope}/Concat", outputs, f"cat{k}", axis=1))
+            source = f"cat{k}"
+        nodes += [node("Relu", f"{scope}/relu/Relu", [source], f"r{k}"),
+                  conv(f"{scope}/conv/Conv", f"r{k}", f"o{k}", f"w{k}")]
+        outputs = [*outputs, f"o{k}"]
+    nodes.append(node("Concat", "/block/Concat", outputs, "y", axis=1))
+    path = onnx_model(tmp_path, nodes)
+    graph = costmodel.load(path)
+    assert graph.nodes[-1].name == "block.concat" and graph.nodes[-1].outputs == ((6 * 4, 8, 8),)
+    text = assert_onnx_round_trip(path, tmp_path)
+    assert text.count("kind: concat, from: inputs") == 1  # layers 2 to 5: one block
+    assert "  block_layer2:  # 4 instances; the shapes are those of block.layer2" in text
+    assert "- {id: layer5, block: block_layer2, from: [input, layer1, layer2, layer3, layer4]}  # 5 x [4, 8, 8] " \
+           "-> [4, 8, 8]" in text
+
+
+HOSTILE_NAMES = ["", "", "dup", "dup", "/a: b/#c/Relu", "/[k]/{y}/&z/Relu", "/*ref/!tag/Relu", "/ünï/😀/Relu",
+                 "/0/1/Relu", "/01/Relu", "/1e3/Relu", "/0x10/Relu", "/1:30/Relu", "/yes/no/Relu", "/true/Relu",
+                 "/null/Relu", "/NO/Relu", "/input/Relu", "/inputs/x/Relu", "/w/input/Relu", "/_/__/Relu",
+                 "/.../Relu", "/%TAG/Relu", "/q\"uote/back\\slash/Relu", "/line\nbreak/Relu", "/tab\there/Relu",
+                 "/Relu", "/Relu", "Relu_7", "/a..b/./Relu", "a.b.c", "a.b", "/-a/--/Relu", "/x.y/x.y.z/Relu",
+                 "/x.y/Relu", "/layer/layer.0/Relu", "/layer/Relu"]
+
+
+def test_hostile_node_names_import_and_round_trip(tmp_path):
+    nodes = [node("Relu", name, [f"t{i}" if i else "x"], f"t{i + 1}") for i, name in enumerate(HOSTILE_NAMES)]
+    path = onnx_model(tmp_path, nodes)
+    graph = costmodel.load(path)
+    names = [n.name for n in graph.nodes]
+    assert len(set(names)) == len(names) == len(HOSTILE_NAMES)
+    scopes = {".".join(name.split(".")[:depth]) for name in names for depth in range(1, name.count(".") + 1)}
+    assert not scopes & set(names)  # no node is named like a scope
+    assert all(part not in ("input", "inputs") for name in names for part in name.split("."))
+    shown = dict(zip(HOSTILE_NAMES[4:], names[4:]))
+    assert shown["/yes/no/Relu"] == "yes.no" and shown["/0/1/Relu"] == "0.1" and shown["/input/Relu"] == "input_"
+    assert shown["/a: b/#c/Relu"] == "a_b.c" and shown["/ünï/😀/Relu"] == "n"
+    assert shown["/a..b/./Relu"] == "a.b.relu" and shown["a.b"] == "a.b.relu_relu"  # a.b is a scope of a.b.c
+    assert shown["/layer/Relu"] == "layer.relu"
+    assert_onnx_round_trip(path, tmp_path)

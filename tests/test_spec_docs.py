@@ -79,3 +79,14 @@ def test_every_broken_example_is_documented_with_its_exact_message():
 @pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.yaml")), ids=lambda path: path.stem)
 def test_every_shipped_example_is_shown_whole(path):
     assert f"```yaml\n{path.read_text()}```" in DOC
+
+
+def test_every_whole_spec_shown_loads():
+    """A YAML example of the page that is a whole spec (input: and layers: at the top) builds a graph."""
+    from costmodel.spec import load_spec
+
+    shown = [block for block in re.findall(r"```yaml\n(.*?)```", DOC, re.S)
+             if re.search(r"^input:", block, re.M) and re.search(r"^layers:", block, re.M)]
+    assert any("from: inputs" in block for block in shown)
+    for block in shown:
+        assert len(load_spec(block).nodes) >= 1

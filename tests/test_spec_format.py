@@ -90,6 +90,84 @@ def test_blocks_repeat_with_per_instance_arguments_as_scopes():
     assert graph.node("tail.conv").outputs == ((32, 8, 8),)
 
 
+def test_an_instance_may_read_several_tensors():
+    """from: of an instance lists what it reads; inside, input.N is the N-th and inputs all of them in order;
+    in_channels of its arguments is the first's."""
+    graph = load_spec("""
+input: [4, 8, 8]
+blocks:
+  dense:
+    params: {growth: in_channels}
+    layers:
+      - {id: cat, kind: concat, from: inputs}
+      - {id: conv, kind: conv, out_channels: growth, kernel: 3, padding: 1}
+  fuse:
+    output: add
+    layers:
+      - {id: conv, kind: conv, out_channels: 4, from: input.1}
+      - {id: add, kind: add, from: [conv, input.0]}
+      - {id: side, kind: relu, from: input.0, output: true}
+layers:
+  - {id: stem, kind: conv, out_channels: 4}
+  - {id: d1, block: dense, from: [input, stem]}
+  - {id: d2, block: dense, from: [input, stem, d1]}
+  - {id: f, block: fuse, from: [d2, d1]}
+""")
+    assert names(graph) == ["stem", "d1.cat", "d1.conv", "d2.cat", "d2.conv", "f.conv", "f.add", "f.side"]
+    assert [t.node for t in graph.node("d2.cat").inputs] == ["input", "stem", "d1.conv"]
+    assert graph.node("d2.cat").outputs == ((12, 8, 8),) and graph.node("d2.conv").op.out_channels == 4
+    assert [t.node for t in graph.node("f.conv").inputs] == ["d1.conv"]
+    assert [t.node for t in graph.node("f.add").inputs] == ["f.conv", "d2.conv"]
+    assert graph.node("f.side").inputs[0].node == "d2.conv"
+
+
+@pytest.mark.parametrize("layers, message", [
+    ("- {id: b, block: pair, from: [input, a], repeat: 2}",
+     "10:32: an instance with repeat reads one tensor (each instance reads the one before), got 2 in from:"),
+    ("- {id: b, block: first, from: [input, a]}",
+     "3:20: relu1 reads the block's input, which is 2 tensors here: say which with from: input.0 or input.1, or "
+     "inputs for all of them (in b, an instance of block first)"),
+    ("- {id: b, block: pair, from: a}",
+     "6:37: add1 reads input.1, but the instance reads one tensor, input (or input.0) (in b, an instance of "
+     "block pair)"),
+    ("- {id: b, block: whole, from: [input, a]}",
+     "7:39: relu1 reads input, which is 2 tensors here: refer to input.0 or input.1, or inputs for all of them "
+     "(in b, an instance of block whole)"),
+])
+def test_several_inputs_mistakes(layers, message):
+    text = f"""input: [4, 8, 8]
+blocks:
+  first: {{layers: [{{kind: relu}}]}}
+  pair:
+    layers:
+      - {{kind: add, from: [input.0, input.1]}}
+  whole: {{layers: [{{kind: relu, from: input}}]}}
+layers:
+  - {{id: a, kind: relu}}
+  {layers}
+"""
+    with pytest.raises(cm.errors.SpecError) as caught:
+        load_spec(text)
+    assert str(caught.value).endswith(message), str(caught.value)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("input: [4, 8, 8]\nlayers:\n  - {kind: relu, from: input.1}\n",
+     "3:24: the spec's input is one tensor; refer to it as input (input.N is the N-th tensor a block instance "
+     "reads, inside a block)"),
+    ("input: [4, 8, 8]\nlayers:\n  - {id: inputs, kind: relu}\n",
+     "3:10: id 'inputs' must be letters, digits, '_' and '-' (and not 'input' or 'inputs')"),
+    ("input: [4, 8, 8]\nblocks:\n  b: {output: inputs, layers: [{kind: relu}]}\nlayers:\n  - {block: b}\n",
+     "3:15: the output of block b is one tensor: an id, input or input.N, not inputs"),
+    ("input: [4, 8, 8]\nblocks:\n  b: {layers: [{kind: concat, from: inputs.1}]}\nlayers:\n  - {block: b}\n",
+     "3:37: inputs stands for all the tensors the scope reads; write input.1 for one of them"),
+])
+def test_input_references_are_checked_when_read(text, message):
+    with pytest.raises(cm.errors.SpecError) as caught:
+        load_spec(text)
+    assert str(caught.value) == f"<spec>:{message}"
+
+
 def test_alternatives_under_when_may_share_an_id():
     text = """
 symbols: {stride: 1}

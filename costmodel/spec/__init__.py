@@ -13,6 +13,8 @@ Every mistake raises ``SpecError``, whose text is one line
 ``FILE:LINE:COL: what is wrong (values seen)``; no other exception escapes. The stages:
 ``costmodel.spec.yamltree`` (YAML -> located tree) -> ``costmodel.spec.document`` and
 ``costmodel.spec.entries`` (structure, names, references) -> ``costmodel.spec.builder`` (values, shapes, the graph).
+The way back, a graph as a spec, is ``write_spec`` (``costmodel.spec.writer``, the layout;
+``costmodel.spec.spelling``, values and names as spec text).
 """
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ Layers are added in order. A layer without ``from`` reads the output of the laye
 (the scope's input for the first); ``from`` names ids of the same scope, ``input``, or ``id.N`` for output
 N of a multi-output op. A block instance opens a scope named by its id (and ``id.i`` for instance i when
 it has ``repeat``), so nodes read ``stage2.0.conv1``; its output is the block's ``output:`` or its last
-layer. ``stage:`` reports the layers under a label; ``when:`` leaves an entry out when false.
+layer. An instance may read several tensors: inside, ``input.N`` is the N-th and ``inputs`` all of them. ``stage:`` reports the layers under a label; ``when:`` leaves an entry out when false.
 
 Every error of the library (an op's rule, a shape mismatch) is re-raised at the layer that caused it, with
 the node's name; output sizes and the number of layers are held to the limits.
@@ -42,7 +42,7 @@ class Scope:
     """The running state of one list of layers: its names, its input, what its layers produced."""
 
     names: dict
-    input: Tensor
+    inputs: tuple  # the tensors it reads: the spec's input, or those of a block instance
     produced: dict = dataclasses.field(default_factory=dict)  # id -> Tensor, or tuple for multi-output
     last: tuple | None = None  # (output, entry) of the last layer added
 
@@ -60,7 +60,7 @@ def build_graph(document: Document, values: dict | None) -> Graph:
     except CostModelError as error:
         raise at(document.input, str(error)) from None
     builder = _Builder(document, graph, symbols)
-    top = Scope(dict(symbols), graph.input)
+    top = Scope(dict(symbols), (graph.input,))
     builder.run(document.entries, top)
     if not len(graph):
         raise at(document.root.key("layers"), "every layer of the spec is left out by its when:, so the network "
@@ -129,18 +129,36 @@ class _Builder:
         """The tensors an op layer or block instance reads."""
         if isinstance(entry, Group) or entry.sources is None:
             if scope.last is None:
-                return [scope.input]
+                if len(scope.inputs) > 1:
+                    reader = "this group" if isinstance(entry, Group) else entry.name
+                    raise at(entry.node, f"{reader} reads the block's input, which is {len(scope.inputs)} tensors "
+                                         f"here: say which with from: {_input_choices(scope)}")
+                return list(scope.inputs)
             output, before = scope.last
             if isinstance(output, tuple):
                 choices = " or ".join(f"{before.name}.{i}" for i in range(len(output)))
                 raise at(entry.node, f"{entry.name} reads the layer before it, {before.name} ({before.kind}), "
                                      f"which has {len(output)} outputs: say which with from: {choices}")
             return [output]
-        return [self.tensor(reference, scope, entry.name) for reference in entry.sources]
+        tensors = []
+        for reference in entry.sources:
+            if reference.name == "inputs":
+                tensors.extend(scope.inputs)
+            else:
+                tensors.append(self.tensor(reference, scope, entry.name))
+        return tensors
 
     def tensor(self, reference: Reference, scope: Scope, reader: str) -> Tensor:
         if reference.name == "input":
-            return scope.input
+            count = len(scope.inputs)
+            if reference.index is None and count > 1:
+                raise at(reference.node, f"{reader} reads input, which is {count} tensors here: refer to "
+                                         f"{_input_choices(scope)}")
+            if reference.index is not None and reference.index >= count:
+                which = "one tensor, input (or input.0)" if count == 1 else \
+                    f"{count} tensors, input.0 to input.{count - 1}"
+                raise at(reference.node, f"{reader} reads input.{reference.index}, but the instance reads {which}")
+            return scope.inputs[reference.index or 0]
         if reference.name not in scope.produced:
             raise at(reference.node, f"{reader} reads {quote(reference.name)}, which its when: leaves out here")
         output = scope.produced[reference.name]
@@ -214,9 +232,7 @@ class _Builder:
     # ----- block instances ----------------------------------------------------------------------------------
     def instantiate(self, entry: Instance, scope: Scope) -> None:
         block = self.blocks[entry.block]
-        tensors = self.inputs(entry, scope)
-        if len(tensors) != 1:
-            raise at(entry.node.get("from"), f"a block instance reads one tensor, got {len(tensors)} in from:")
+        tensors = tuple(self.inputs(entry, scope))
         count = 1
         if entry.repeat is not None:
             count = size_value(entry.repeat, scope.names, "repeat")
@@ -225,11 +241,13 @@ class _Builder:
                                        f"symbols without values")
             if not 1 <= count <= MAX_REPEAT:
                 raise at(entry.repeat, f"repeat must be from 1 to {MAX_REPEAT}, got {count}")
+            if len(tensors) > 1:
+                raise at(entry.node.get("from"), f"an instance with repeat reads one tensor (each instance reads the "
+                                                 f"one before), got {len(tensors)} in from:")
         for index, (key, _) in entry.overrides.items():
             if index >= count:
                 raise at(key, f"overrides: there is no instance {index}; repeat is {count} (instances 0 to "
                               f"{count - 1})")
-        x = tensors[0]
         with self.scoped(entry.name):
             before = len(self.graph)
             for index in range(count):
@@ -242,7 +260,8 @@ class _Builder:
                     if entry.repeat is not None:
                         stack.enter_context(self.scoped(str(index)))
                     try:
-                        x = self.run_block(block, entry, index, x, scope)
+                        x = self.run_block(block, entry, index, tensors, scope)
+                        tensors = (x,)
                     except Problem as problem:
                         where = ".".join(self.prefix)
                         if f"'{where}." not in problem.message and not problem.placed:
@@ -253,8 +272,8 @@ class _Builder:
             self.declared.add((x.node, x.index))
         self.produce(entry, x, scope)
 
-    def run_block(self, block: Block, entry: Instance, index: int, x: Tensor, caller: Scope) -> Tensor:
-        caller_names = LayerNames(caller.names, lambda: [x])
+    def run_block(self, block: Block, entry: Instance, index: int, inputs: tuple, caller: Scope) -> Tensor:
+        caller_names = LayerNames(caller.names, lambda: list(inputs))
         names = dict(self.symbols)  # a block sees the symbols and its own parameters
         overrides = entry.overrides.get(index, (None, {}))[1]
         for parameter in block.parameters:
@@ -262,13 +281,13 @@ class _Builder:
             if given is not None:
                 value = scalar_value(given[1], caller_names, f"argument {parameter.name}")
             elif parameter.default is not None:
-                value = scalar_value(parameter.default, LayerNames(names, lambda: [x]),
+                value = scalar_value(parameter.default, LayerNames(names, lambda: list(inputs)),
                                      f"parameter {parameter.name} of block {block.name}")
             else:
                 which = f" (instance {index})" if entry.repeat is not None else ""
                 raise at(entry.node, f"block {block.name} needs argument {parameter.name}{which}; give it in args:")
             names[parameter.name] = value
-        inner = Scope(names, x)
+        inner = Scope(names, inputs)
         self.run(block.entries, inner)
         if block.output is not None:
             output = self.tensor(block.output, inner, f"output of block {block.name}")
@@ -277,9 +296,16 @@ class _Builder:
             if isinstance(output, tuple):
                 raise at(block.node, f"block {block.name} ends with {inner.last[1].name}, which has {len(output)} "
                                      f"outputs; name one with output:")
+        elif len(inputs) == 1:
+            output = inputs[0]
         else:
-            output = x
+            raise at(entry.node, f"every layer of block {block.name} is left out by its when: here, and the "
+                                 f"instance reads {len(inputs)} tensors: it has no one output")
         return output
+
+
+def _input_choices(scope: Scope) -> str:
+    return " or ".join(f"input.{i}" for i in range(len(scope.inputs))) + ", or inputs for all of them"
 
 
 

@@ -186,9 +186,12 @@ def _read_blocks(node: Value | None, symbols: set) -> dict:
         blocks[name] = Block(name, parameters, [], None if output is None else reference(output), definition)
     for name, block in blocks.items():  # layers after all names are known: blocks may use each other
         ids: dict = {}
-        block.entries = read_scope(block.node.get("layers"), blocks, f"block {name}", ids)
+        block.entries = read_scope(block.node.get("layers"), blocks, f"block {name}", ids, block=True)
         if block.output is not None:
-            check_reference(block.output, 10**9, ids, f"output of block {name}")
+            if block.output.name == "inputs":
+                raise at(block.output.node, f"the output of block {name} is one tensor: an id, input or input.N, "
+                                            f"not inputs")
+            check_reference(block.output, 10**9, ids, f"output of block {name}", True)
     return blocks
 
 

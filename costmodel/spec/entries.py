@@ -26,6 +26,8 @@ COMMON_KEYS = ("id", "from", "stage", "when", "output")
 INSTANCE_KEYS = ("block", *COMMON_KEYS, "repeat", "args", "overrides")
 GROUP_KEYS = ("layers", "stage", "when")
 
+#: references to what a scope reads: ``input`` (``input.N`` for the N-th of several) and ``inputs`` (all of them)
+INPUT_WORDS = ("input", "inputs")
 _LAYER_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_\-]*$")
 _REFERENCE = re.compile(r"^([A-Za-z0-9_][A-Za-z0-9_\-]*)(?:\.([0-9]+))?$")
 _INSTANCE_NUMBER = re.compile(r"^[0-9]{1,9}$")  # ASCII digits only ('²'.isdigit() is true)
@@ -96,18 +98,19 @@ class Group:
     node: Mapping
 
 
-def read_scope(node: Value, blocks: dict, what: str, ids: dict) -> list:
+def read_scope(node: Value, blocks: dict, what: str, ids: dict, *, block: bool = False) -> list:
     """Read a list of layers (a scope); fill ``ids`` (id -> its entries) and check every ``from``.
 
     An id names one entry of its scope, except on alternatives: entries that are each under a ``when:``
-    (their own or a group's) may share an id, and a reference reaches the one that was built."""
+    (their own or a group's) may share an id, and a reference reaches the one that was built. ``block``:
+    the layers of a block, whose instances may read several tensors (``input.N``)."""
     if not isinstance(node, Sequence) or not node.items:
         got = "an empty list" if isinstance(node, Sequence) else node.describe()
         raise at(node, f"layers of {what} must be a list of one or more layers, got {got}")
     counter = [0]
     entries = [_read_entry(item, blocks, ids, counter, 1, False) for item in node.items]
     _name_automatically(entries, ids, {})
-    _check_sources(entries, ids)
+    _check_sources(entries, ids, block)
     return entries
 
 
@@ -147,8 +150,9 @@ def _read_entry(node: Value, blocks: dict, ids: dict, counter: list, depth: int,
     identity = node.get("id")
     if identity is not None:
         name = text_of(identity, "id")
-        if not _LAYER_ID.match(name) or name == "input":
-            raise at(identity, f"id {quote(name)} must be letters, digits, '_' and '-' (and not 'input')")
+        if not _LAYER_ID.match(name) or name in INPUT_WORDS:
+            raise at(identity, f"id {quote(name)} must be letters, digits, '_' and '-' (and not 'input' or "
+                               f"'inputs')")
         if name in ids and not (conditional and all(other.conditional for other in ids[name])):
             raise at(identity, f"id {quote(name)} is used twice in this scope (first at line {ids[name][0].node.line}); "
                                f"only alternatives, each under a when:, may share an id")
@@ -271,16 +275,24 @@ def _name_automatically(entries: list, ids: dict, counts: dict) -> None:
         entry.name = candidate
 
 
-def _check_sources(entries: list, ids: dict) -> None:
+def _check_sources(entries: list, ids: dict, block: bool) -> None:
     for entry in flatten(entries):
         for reference in entry.sources or ():
-            check_reference(reference, entry.position, ids, f"from of {entry.name}")
+            check_reference(reference, entry.position, ids, f"from of {entry.name}", block)
 
 
-def check_reference(reference: Reference, position: int, ids: dict, what: str) -> None:
+def check_reference(reference: Reference, position: int, ids: dict, what: str, block: bool) -> None:
+    """Refuse a reference to an unknown id or one defined below; ``input.N`` only in a block (whose
+    instance may read several tensors), ``inputs`` without an index."""
     if reference.name == "input":
+        if reference.index is not None and not block:
+            raise at(reference.node, "the spec's input is one tensor; refer to it as input (input.N is the N-th "
+                                     "tensor a block instance reads, inside a block)")
+        return
+    if reference.name == "inputs":
         if reference.index is not None:
-            raise at(reference.node, "input has a single output; refer to it as input")
+            raise at(reference.node, f"inputs stands for all the tensors the scope reads; write input."
+                                     f"{reference.index} for one of them")
         return
     targets = ids.get(reference.name)
     if targets is None:

@@ -4,38 +4,29 @@ into the same graph: the same node names, ops, stages, shapes, and so the same t
     from costmodel.spec import write_spec
     text = write_spec(graph)            # YAML, one line per layer, shapes in comments
 
-Layout: the graph's scopes become blocks. A scope (``features.3`` of ``features.3.conv.0``) is written as a
-block instance when the spec format can carry it: its nodes are consecutive, they read one tensor from
-outside it, and at most one of its tensors is read outside it (its output). A scope that cannot be carried
-is flattened into the nearest scope that can: its nodes keep their place, and their ids join the rest of
-the dotted name with ``_`` (``layer1.0.conv1`` -> id ``0_conv1`` in the block of ``layer1``), with a
-``# was ...`` comment. Blocks with the same text are written once; instances ``0`` to ``n-1`` of one block,
-each reading the one before, become one instance with ``repeat: n``.
+Layout: one line per layer, its input and output shapes in a comment; the graph's scopes become blocks. A
+scope (``features.3`` of ``features.3.conv.0``) is written as a block instance when a spec block can carry
+it: its nodes are consecutive, none of them is named like the scope itself, no part of its name is
+``input`` or ``inputs``, and at most one of its tensors is read outside it (its output). It may read any
+number of tensors from outside: the instance's ``from:`` lists them, and inside the block they are
+``input`` (one), or ``input.0``, ``input.1``, ... and ``inputs`` for all of them in order (DenseNet's dense
+layers). A scope that cannot be carried is flattened into the nearest scope that can: its nodes keep their
+place, and their ids join the rest of the dotted name with ``_`` (``layer1.0.conv1`` -> id ``0_conv1`` in
+the block of ``layer1``), with ``(was ...)`` in the comment. Scopes whose layer lines are the same
+(comments aside) share one block, named after the first of them; its comments show that one's shapes.
 
-Values are written exactly: whole numbers, pairs as lists (or one number when both are equal), true/false,
-floats as the shortest decimal that reads back as the same float, symbols and closed forms as expressions
-of the spec syntax (``floor``, ``ceil``, ``min``, ``max``, ``%``, ``sqrt``, exact fractions). Names and
-labels are plain YAML only when they cannot read as anything but themselves, double-quoted with escapes
-otherwise, so nothing in a name becomes YAML syntax.
+Values and names are spelt by ``costmodel.spec.spelling``: exactly, and never as YAML syntax.
 """
 from __future__ import annotations
 
 import dataclasses
-import math
 import re
-from fractions import Fraction
 from typing import Any
 
 from ..errors import GraphError
-from ..graph import Graph, Node, Tensor
-
-_PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_PLAIN_TEXT = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*(\.[0-9]+)?$")
-_PLAIN_TEXT = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*(\.[0-9]+)?$")
-_YAML_WORDS = frozenset("""y n yes no on off true false null""".split())
-_LAYER_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_\-]*$")
-# characters PyYAML reads in a document (anything else is escaped in a double-quoted scalar)
-_YAML_PRINTABLE = re.compile("[\x20-\x7E\xA0-\uD7FF\uE000-\uFFFD\U00010000-\U0010FFFF]")
+from ..graph import Graph, Node
+from .entries import INPUT_WORDS
+from .spelling import PLAIN, YAML_WORDS, expression, inputs_text, quoted, quoted_expression, shape_text, value_text
 
 
 def write_spec(graph: Graph) -> str:
@@ -49,214 +40,36 @@ def write_spec(graph: Graph) -> str:
     return _Writer(graph).text()
 
 
-# ----- scalars ----------------------------------------------------------------------------------------------
-def quoted(text: str) -> str:
-    """``text`` as a YAML scalar that reads back as exactly this string: plain when it is a simple name that
-    YAML reads as itself, else double-quoted with every special or unprintable character escaped."""
-    if _PLAIN_TEXT.match(text) and text.lower() not in _YAML_WORDS:
-        return text
-    out = []
-    for char in text:
-        if char in '"\\':
-            out.append("\\" + char)
-        elif _YAML_PRINTABLE.fullmatch(char) and char.isprintable():
-            out.append(char)
-        elif ord(char) < 0x100:
-            out.append(f"\\x{ord(char):02x}")
-        elif ord(char) < 0x10000:
-            out.append(f"\\u{ord(char):04x}")
-        else:
-            out.append(f"\\U{ord(char):08x}")
-    return '"' + "".join(out) + '"'
-
-
-def expression(value: Any) -> str:
-    """A number or sympy expression in the spec's expression syntax (reads back as the same value)."""
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, Fraction):
-        return str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
-    text = _sympy_text(value)
-    if value.has(_sympy_module().Piecewise) and not _reads_back(text, value):
-        raise GraphError(f"the value {value} has no spelling in the spec's expressions (the closest, {text}, "
-                         f"computes another expression)")
-    return text
-
-
-def _sympy_module():
-    import sympy
-    return sympy
-
-
-def _reads_back(text: str, value: Any) -> bool:
-    """Whether the spec's expression walker computes ``value`` from ``text`` (its symbols as themselves)."""
-    from .expressions import ExpressionError, evaluate, parse_expression, step_budget
-
-    sympy = _sympy_module()
-    try:
-        with step_budget():
-            computed = evaluate(parse_expression(text), {s.name: s for s in value.free_symbols})
-    except (ExpressionError, ArithmeticError, ValueError, TypeError):
-        return False
-    return computed == value or sympy.piecewise_fold(computed) == sympy.piecewise_fold(value)
-
-
-def _sympy_text(expr: Any) -> str:
-    import sympy
-
-    if expr.is_Integer:
-        return str(int(expr))
-    if expr.is_Rational:
-        return f"{expr.p}/{expr.q}"
-    if expr.is_Symbol:
-        return _PLACEHOLDERS.get(expr, expr.name)
-    args = expr.args
-    if expr.is_Add:
-        terms = sorted(args, key=sympy.default_sort_key)
-        text = _sympy_text(terms[0])
-        for term in terms[1:]:
-            coefficient, rest = term.as_coeff_Mul()
-            if coefficient.is_negative:
-                text += " - " + _factor(-term, sympy)
-            else:
-                text += " + " + _factor(term, sympy, inside_add=True)
-        return text
-    if expr.is_Mul:
-        coefficient, rest = expr.as_coeff_Mul()
-        if coefficient.is_negative:
-            return "-" + _factor(-expr, sympy)
-        numerator, denominator = [], []
-        for factor in expr.as_ordered_factors():
-            if factor.is_Rational and not factor.is_Integer:
-                numerator.append(sympy.Integer(factor.p))
-                denominator.append(sympy.Integer(factor.q))
-            elif factor.is_Pow and factor.exp.is_Integer and factor.exp < 0:
-                denominator.append(factor.base ** -factor.exp)
-            else:
-                numerator.append(factor)
-        numerator = [f for f in numerator if f != 1]
-        text = "*".join(_factor(f, sympy) for f in numerator) or "1"
-        for factor in denominator:
-            text += "/" + _atom(factor, sympy)
-        return text
-    if expr.is_Pow:
-        if expr.exp == sympy.Rational(1, 2):
-            return f"sqrt({_sympy_text(expr.base)})"
-        if expr.exp.is_Integer and expr.exp < 0:
-            return f"1/{_atom(expr.base ** -expr.exp, sympy)}"
-        if expr.exp.is_Integer:
-            return f"{_atom(expr.base, sympy)}**{int(expr.exp)}"
-    functions = {sympy.floor: "floor", sympy.ceiling: "ceil", sympy.Min: "min", sympy.Max: "max"}
-    if expr.func in functions:
-        return f"{functions[expr.func]}({', '.join(_sympy_text(a) for a in args)})"
-    if expr.func is sympy.Piecewise:
-        text = _rounding_text(expr, sympy)
-        if text is not None:
-            return text
-    if expr.func is sympy.Mod:
-        return f"{_atom(args[0], sympy)} % {_atom(args[1], sympy)}"
-    raise GraphError(f"the value {expr} has no spelling in the spec's expressions (they take numbers, symbols, "
-                     f"+ - * / // % **, floor, ceil, min, max, sqrt)")
-
-
-def _rounding_text(expr: Any, sympy) -> str | None:
-    """``expr`` written with ``make_divisible`` (the MobileNet v2/v3 channel rounding) when it is
-    ``g(make_divisible(value, divisor, min_value))`` for some expression ``g``, its branches folded
-    (``Piecewise((g(r + divisor), r < 9/10*value), (g(r), True))``), else None. Every candidate is checked by
-    first candidate is taken: ``expression`` checks the whole text by reading it back."""
-    if len(expr.args) != 2 or expr.args[1][1] is not sympy.true:
-        return None
-    otherwise, condition = expr.args[1][0], expr.args[0][1]
-    for rounded in sympy.preorder_traversal(condition):
-        if rounded.func is sympy.Max and len(rounded.args) == 2 and any(a.is_Integer for a in rounded.args):
-            minimum = next(a for a in rounded.args if a.is_Integer)
-            term = next(a for a in rounded.args if not a.is_Integer)
-        elif rounded.is_Mul:
-            minimum, term = None, rounded
-        else:
-            continue
-        divisor, floored = term.as_coeff_Mul()
-        if not (divisor.is_Integer and divisor >= 1 and floored.func is sympy.floor):
-            continue
-        value = sympy.expand(divisor * floored.args[0] - divisor / 2)
-        placeholder = sympy.Dummy("rounded", positive=True, integer=True)
-        outer = otherwise.subs(rounded, placeholder)
-        if rounded not in sympy.preorder_traversal(outer):
-            call = f"make_divisible({_sympy_text(value)}, {divisor}, {minimum if minimum is not None else divisor})"
-            _PLACEHOLDERS[placeholder] = call
-            try:
-                return _sympy_text(outer)
-            finally:
-                del _PLACEHOLDERS[placeholder]
-    return None
-
-
-_PLACEHOLDERS: dict = {}
-
-
-def _atom(expr: Any, sympy) -> str:
-    """Text of ``expr`` that binds tighter than any operator."""
-    text = _sympy_text(expr)
-    if expr.is_Symbol or (expr.is_Integer and expr >= 0) or expr.func in (sympy.floor, sympy.ceiling, sympy.Min,
-                                                                           sympy.Max, sympy.Piecewise):
-        return text
-    if expr.is_Pow and expr.exp == sympy.Rational(1, 2):
-        return text
-    return f"({text})"
-
-
-def _factor(expr: Any, sympy, inside_add: bool = False) -> str:
-    """Text of ``expr`` as a factor of a product (parenthesised when it is a sum or a remainder)."""
-    if expr.is_Add or expr.func is sympy.Mod or (expr.is_Rational and not expr.is_Integer) \
-            or (expr.is_Number and expr.is_negative):
-        return f"({_sympy_text(expr)})"
-    return _sympy_text(expr)
-
-
-def is_plain_number(value: Any) -> bool:
-    return isinstance(value, int) or getattr(value, "is_Integer", False)
-
-
-def value_text(value: Any, owner: str, field: str) -> str:
-    """One op field's value as YAML."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "null"
-    if isinstance(value, str):
-        return quoted(value)
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise GraphError(f"node '{owner}': {field} = {value} has no spelling in a spec (numbers are finite)")
-        return repr(value)
-    if isinstance(value, (tuple, list)):
-        return "[" + ", ".join(value_text(item, owner, field) for item in value) + "]"
-    if is_plain_number(value):
-        return str(int(value))
-    if isinstance(value, Fraction) or hasattr(value, "free_symbols"):
-        return quoted_expression(expression(value))
-    raise GraphError(f"node '{owner}': {field} = {value!r} has no spelling in a spec (a number, an expression, "
-                     f"true/false, text or a list of them)")
-
-
-def quoted_expression(text: str) -> str:
-    """An expression as a flow-safe YAML scalar: plain for a whole number, double-quoted otherwise."""
-    return text if re.fullmatch(r"-?[0-9]+", text) else quoted(text)
-
-
-def shape_text(shape: tuple) -> str:
-    return "[" + ", ".join(expression(d) for d in shape) + "]"
-
-
 # ----- the graph's scopes -----------------------------------------------------------------------------------
 @dataclasses.dataclass
 class _Scope:
     path: tuple  # the scope's dotted name, split
     indices: list  # positions of its nodes in graph.nodes
-    input: tuple | None = None  # the one tensor (node, index) it reads from outside
+    inputs: tuple = ()  # the tensors (node, index) it reads from outside, in the order its layers first read them
     output: tuple | None = None  # the one tensor of it read outside (None: nothing is)
+
+
+@dataclasses.dataclass
+class _Block:
+    """A block of the spec: its layer lines (code, comment), its ``output:``, the scopes that run it."""
+
+    name: str
+    first: str  # the first scope written as an instance of it, whose shapes the comments show
+    lines: list
+    output: str | None
+    order: int
+    instances: int = 1
+
+    def text(self) -> list:
+        head = f"  {self.name}:"
+        if self.instances > 1:
+            head += f"  # {self.instances} instances; the shapes are those of {self.first}"
+        return [head, *([f"    output: {self.output}"] if self.output else []), "    layers:",
+                *_commented(self.lines)]
+
+
+def _commented(lines: list) -> list:
+    return [f"{code}  # {comment}" for code, comment in lines]
 
 
 class _Writer:
@@ -270,8 +83,8 @@ class _Writer:
         self.position = {node.name: i for i, node in enumerate(self.nodes)}
         self.read = graph.consumers()
         self.symbols: dict = {}
-        self.blocks: dict = {}  # (text, inherited stage) -> block name
-        self.block_texts: list = []
+        self.blocks: dict = {}  # (layer lines without comments, output, inherited stage) -> _Block
+        self._entered = 0
         self.block_names: set = set()
         self.kept = self._carried_scopes()
 
@@ -289,19 +102,19 @@ class _Writer:
                 continue  # inside a flattened scope: flattened too
             indices = members[path]
             if indices != list(range(indices[0], indices[-1] + 1)) or ".".join(path) in names \
-                    or path[-1] == "input":
+                    or path[-1] in INPUT_WORDS:
                 continue
             inside = {self.nodes[i].name for i in indices}
-            outside_inputs = {(t.node, t.index) for i in indices for t in self.nodes[i].inputs
-                              if t.node not in inside}
+            outside_inputs = dict.fromkeys((t.node, t.index) for i in indices for t in self.nodes[i].inputs
+                                           if t.node not in inside)
             read_outside = {(t.node, t.index) for j, node in enumerate(self.nodes) if not
                             indices[0] <= j <= indices[-1] for t in node.inputs if t.node in inside}
-            if len(outside_inputs) != 1 or len(read_outside) > 1:
+            if len(read_outside) > 1:
                 continue
             last = self.nodes[indices[-1]]
             if not read_outside and len(last.outputs) != 1:
                 continue
-            kept[path] = _Scope(path, indices, next(iter(outside_inputs)),
+            kept[path] = _Scope(path, indices, tuple(outside_inputs),
                                 next(iter(read_outside)) if read_outside else None)
         return kept
 
@@ -311,10 +124,12 @@ class _Writer:
         for where, value in (("batch", graph.batch), *((f"input size {i}", d) for i, d in
                                                          enumerate(graph.input.shape))):
             self._note_symbols(value, where)
-        body = self._entries((), list(range(len(self.nodes))), self.input_key, None, top=True)
+        body, _ = self._entries((), list(range(len(self.nodes))), (self.input_key,), None, top=True)
         if not graph.name.isprintable():
             raise GraphError(f"graph name {graph.name!r} is not one line of printable text; a spec cannot hold it")
-        lines = [f"# costmodel spec of {graph.name} ({len(self.nodes)} layers), written by costmodel convert",
+        lines = [f"# costmodel spec of {graph.name} ({len(self.nodes)} layers), written by costmodel convert.",
+                 "# layers: is the network, one line per layer with its input -> output shapes in the comment.",
+                 "# A line with block: runs that block (under blocks:); its layers are named <id>.<their id>.",
                  f"name: {quoted(graph.name)}"]
         if graph.batch != 1:
             lines.append(f"batch: {quoted_expression(expression(graph.batch))}")
@@ -323,12 +138,12 @@ class _Writer:
             for name, integer in self.symbols.items():
                 lines.append(f"  {quoted(name)}: null" if integer else f"  {quoted(name)}: {{integer: false}}")
         lines.append(f"input: [{', '.join(quoted_expression(expression(d)) for d in graph.input.shape)}]")
-        if self.block_texts:
-            lines.append("blocks:")
-            for block in self.block_texts:
-                lines.extend(block)
         lines.append("layers:")
-        lines.extend(body)
+        lines.extend(_commented(body))
+        if self.blocks:
+            lines.append("blocks:")
+            for block in sorted(self.blocks.values(), key=lambda block: block.order):
+                lines.extend(block.text())
         return "\n".join(lines) + "\n"
 
     def _note_symbols(self, value: Any, where: str) -> None:
@@ -341,19 +156,20 @@ class _Writer:
                 continue
             import keyword
 
-            if not _PLAIN.match(name) or keyword.iskeyword(name) or name in RESERVED or misreading(name):
+            if not PLAIN.match(name) or keyword.iskeyword(name) or name in RESERVED or misreading(name):
                 raise GraphError(f"graph '{self.graph.name}': symbol {name!r} (in {where}) is not a name a spec can "
                                  f"declare (letters, digits and '_', not a keyword, a function of expressions or "
                                  f"a name sympy reads as something else)")
             self.symbols[name] = bool(symbol.is_integer)
 
-    def _entries(self, path: tuple, indices: list, scope_input: tuple, inherited: str | None, *,
+    def _entries(self, path: tuple, indices: list, scope_inputs: tuple, inherited: str | None, *,
                  top: bool = False, scope_output: tuple | None = None) -> list:
-        """The layer lines of scope ``path`` (its nodes at ``indices``), indented for a block or the top."""
+        """The layer lines of scope ``path`` (its nodes at ``indices``, reading the tensors ``scope_inputs``
+        from outside), indented for a block or the top."""
         indent = "  " if top else "      "
         lines: list = []
         ids: dict = {}  # (node, index) of tensors made in this scope -> reference text
-        taken = {"input"}
+        taken = set(INPUT_WORDS)
         entries: list = []  # (kind, start, payload)
         i = 0
         while i < len(indices):
@@ -372,20 +188,20 @@ class _Writer:
                 taken.add(payload.path[-1])
             elif len(payload.name.split(".")) == len(path) + 1:
                 taken.add(payload.name.split(".")[-1])
-        previous: tuple | None = scope_input
+        previous: tuple | None = scope_inputs[0] if len(scope_inputs) == 1 else None
         for entry in entries:
             kind = entry[0]
             if kind == "op":
                 node = entry[1]
                 local = node.name.split(".")[len(path):]
                 was = ""
-                if len(local) == 1:
+                if len(local) == 1 and local[0] not in INPUT_WORDS:
                     name = local[0]
                 else:
                     name = _free_name("_".join(local), taken)
                     was = f"  (was {node.name})"
                 written = ".".join([*path, name])
-                sources = [self._reference(t, scope_input, ids, node.name) for t in node.inputs]
+                sources = self._references([(t.node, t.index) for t in node.inputs], scope_inputs, ids, node.name)
                 fields = self._fields(node)
                 items = [f"id: {quoted(name)}", f"kind: {node.op.kind}", *fields]
                 if not (len(node.inputs) == 1 and previous is not None and
@@ -397,9 +213,9 @@ class _Writer:
                 implied_output = node is self.nodes[indices[-1]] and (top or scope_output is None)
                 if self._unread(node) and not implied_output:
                     items.append("output: true")
-                comment = " + ".join(shape_text(t.shape) for t in node.inputs) + " -> " + \
+                comment = inputs_text([t.shape for t in node.inputs]) + " -> " + \
                     ", ".join(shape_text(s) for s in node.outputs) + was
-                lines.append(f"{indent}- {{{', '.join(items)}}}  # {comment}")
+                lines.append((f"{indent}- {{{', '.join(items)}}}", comment))
                 if len(node.outputs) == 1:
                     ids[(node.name, 0)] = quoted(name)
                     previous = (node.name, 0)
@@ -413,34 +229,37 @@ class _Writer:
                 stage, inner = self._instance_stage(scope, inherited)
                 block = self._block(scope, inner)
                 items = [f"id: {quoted(name)}", f"block: {block}"]
-                if first.input != previous:
-                    items.append(f"from: {self._reference_key(first.input, scope_input, ids, name)}")
+                if first.inputs != (previous,):
+                    sources = self._references(list(first.inputs), scope_inputs, ids, name)
+                    items.append("from: " + (sources[0] if len(sources) == 1 else f"[{', '.join(sources)}]"))
                 if stage is not None:
                     items.append(f"stage: {quoted(stage)}")
                 out = last.output or (self.nodes[last.indices[-1]].name, 0)
-                if last.output is None and not (top and last.indices[-1] == len(self.nodes) - 1):
+                if last.output is None and not (last.indices[-1] == indices[-1] and (top or scope_output is None)):
                     items.append("output: true")
-                in_shape = self._shape(first.input)
-                lines.append(f"{indent}- {{{', '.join(items)}}}  # {shape_text(in_shape)} -> "
-                             f"{shape_text(self._shape(out))}")
+                in_shapes = inputs_text([self._shape(key) for key in first.inputs])
+                lines.append((f"{indent}- {{{', '.join(items)}}}", f"{in_shapes} -> {shape_text(self._shape(out))}"))
                 ids[out] = quoted(name)
                 previous = out
-        self._scope_ids = ids
-        return lines
+        return lines, ids
 
     def _shape(self, key: tuple) -> tuple:
         if key == self.input_key:
             return self.graph.input.shape
         return self.graph.node(key[0]).outputs[key[1]]
 
-    def _reference(self, tensor: Tensor, scope_input: tuple, ids: dict, reader: str) -> str:
-        return self._reference_key((tensor.node, tensor.index), scope_input, ids, reader)
+    def _references(self, keys: list, scope_inputs: tuple, ids: dict, reader: str) -> list:
+        """The ``from`` items of a layer reading the tensors ``keys``: ids of the scope, ``input`` (``input.N``
+        when the scope reads several), and ``inputs`` for all of them in order at the start."""
+        if len(scope_inputs) > 1 and tuple(keys[:len(scope_inputs)]) == scope_inputs:
+            return ["inputs", *self._references(keys[len(scope_inputs):], scope_inputs, ids, reader)]
+        return [self._reference_key(key, scope_inputs, ids, reader) for key in keys]
 
-    def _reference_key(self, key: tuple, scope_input: tuple, ids: dict, reader: str) -> str:
+    def _reference_key(self, key: tuple, scope_inputs: tuple, ids: dict, reader: str) -> str:
         if key in ids:
             return ids[key]
-        if key == scope_input:
-            return "input"
+        if key in scope_inputs:
+            return "input" if len(scope_inputs) == 1 else f"input.{scope_inputs.index(key)}"
         raise GraphError(f"graph '{self.graph.name}': node '{reader}' reads {key[0]} output {key[1]}, which its "
                          f"scope cannot reach (an internal error of the spec writer; please report it)")
 
@@ -471,27 +290,23 @@ class _Writer:
         return None, default
 
     def _block(self, scope: _Scope, inherited: str) -> str:
-        lines = self._entries(scope.path, scope.indices, scope.input, inherited, scope_output=scope.output)
-        ids = self._scope_ids
-        output = ""
+        """The name of the block scope ``scope`` is an instance of: one per distinct text (comments aside)."""
+        order = self._entered  # blocks are listed parent first, in the order the layers reach them
+        self._entered += 1
+        lines, ids = self._entries(scope.path, scope.indices, scope.inputs, inherited, scope_output=scope.output)
+        output = None
         last = (self.nodes[scope.indices[-1]].name, 0)
         if scope.output is not None and scope.output != last:
-            output = f"    output: {ids[scope.output]}\n"
-        key = ("\n".join(lines), output, inherited)
+            output = ids[scope.output]
+        key = (tuple(code for code, _ in lines), output, inherited)
         if key in self.blocks:
-            return self.blocks[key]
+            self.blocks[key].instances += 1
+            return self.blocks[key].name
         base = re.sub(r"[^A-Za-z0-9_]", "_", "_".join(scope.path))
-        if not _PLAIN.match(base) or base.lower() in _YAML_WORDS or _reserved(base):
+        if not PLAIN.match(base) or base.lower() in YAML_WORDS or _reserved(base):
             base = "block_" + base
-        name = _free_name(base, self.block_names)
-        self.blocks[key] = name
-        text = [f"  {name}:"]
-        if output:
-            text.append(output.rstrip("\n"))
-        text.append("    layers:")
-        text.extend(lines)
-        self.block_texts.append(text)
-        return name
+        self.blocks[key] = _Block(_free_name(base, self.block_names), ".".join(scope.path), lines, output, order)
+        return self.blocks[key].name
 
     def _fields(self, node: Node) -> list:
         op = node.op
@@ -547,4 +362,4 @@ def _free_name(base: str, taken: set) -> str:
     return name
 
 
-__all__ = ["write_spec", "quoted", "expression"]
+__all__ = ["write_spec"]
