@@ -171,6 +171,11 @@ def test_what_a_spec_cannot_hold_is_refused_with_one_line():
     graph.add("conv", Conv2d(4), graph.input)
     with pytest.raises(GraphError, match="symbol 'lambda'"):
         write_spec(graph)
+    from costmodel.ops.imported import Opaque
+    graph = Graph("net", (3, 8, 8))
+    graph.add("foo", Opaque("Foo", ((3, 8, 8),)), graph.input)  # an ONNX op counted as unknown
+    with pytest.raises(GraphError, match=r"node 'foo': op Opaque \(unknown\) is not an op a spec can name"):
+        write_spec(graph)
     graph = Graph("net", (3, 8, 8))
     graph.add_input("other", (3, 8, 8))
     graph.add("conv", Conv2d(4), graph.input)

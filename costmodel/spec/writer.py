@@ -25,6 +25,7 @@ from typing import Any
 
 from ..errors import GraphError
 from ..graph import Graph, Node
+from ..ops import OPS
 from .entries import INPUT_WORDS
 from .spelling import PLAIN, YAML_WORDS, expression, inputs_text, quoted, quoted_expression, shape_text, value_text
 
@@ -311,6 +312,9 @@ class _Writer:
     def _fields(self, node: Node) -> list:
         op = node.op
         cls = type(op)
+        if OPS.get(op.kind) is not cls:
+            raise GraphError(f"node '{node.name}': op {cls.__name__} ({op.kind}) is not an op a spec can name (the "
+                             f"kinds of costmodel.ops.OPS); a spec cannot hold it")
         written: dict = {}
         for field in dataclasses.fields(cls):
             if not field.init:
