@@ -37,7 +37,9 @@ def roundtrip(model: Path, folder: Path) -> tuple:
         return model.stem, "-", "-", "convert failed: " + result.output.strip()[-120:], "-"
     text = spec.read_text(encoding="utf-8")
     renamed = text.count("(was ")
-    shape = f"{text.count(chr(10))} lines, {sum(1 for line in text.splitlines() if re.match(r'^  [A-Za-z_]', line)) if 'blocks:' in text else 0} blocks"
+    lines = text.splitlines()
+    blocks = lines[lines.index("blocks:") + 1:] if "blocks:" in lines else []
+    shape = f"{len(lines)} lines, {sum(1 for line in blocks if re.match(r'^  [^ -]', line))} blocks"
     try:
         pairs = [(table_json(str(model), c), table_json(str(spec), c)) for c in ("paper", "all")]
     except RuntimeError as error:

@@ -343,7 +343,8 @@ def onnx_model(tmp_path, nodes, channels=4, size=8, name="model.onnx"):
 
 def conv(name, source, out, weight):
     from onnx import helper
-    return helper.make_node("Conv", [source, weight], [out], name=name, pads=[1, 1, 1, 1] if weight[0] == "w" else [0] * 4)
+    pads = [1, 1, 1, 1] if weight[0] == "w" else [0] * 4
+    return helper.make_node("Conv", [source, weight], [out], name=name, pads=pads)
 
 
 def node(op, name, sources, out, **attributes):

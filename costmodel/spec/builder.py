@@ -4,7 +4,8 @@ Layers are added in order. A layer without ``from`` reads the output of the laye
 (the scope's input for the first); ``from`` names ids of the same scope, ``input``, or ``id.N`` for output
 N of a multi-output op. A block instance opens a scope named by its id (and ``id.i`` for instance i when
 it has ``repeat``), so nodes read ``stage2.0.conv1``; its output is the block's ``output:`` or its last
-layer. An instance may read several tensors: inside, ``input.N`` is the N-th and ``inputs`` all of them. ``stage:`` reports the layers under a label; ``when:`` leaves an entry out when false.
+layer. An instance may read several tensors: inside, ``input.N`` is the N-th and ``inputs`` all of them.
+``stage:`` reports the layers under a label; ``when:`` leaves an entry out when false.
 
 Every error of the library (an op's rule, a shape mismatch) is re-raised at the layer that caused it, with
 the node's name; output sizes and the number of layers are held to the limits.
@@ -39,7 +40,7 @@ from .yamltree import Scalar, Sequence, Value
 
 @dataclasses.dataclass
 class Scope:
-    """The running state of one list of layers: its names, its input, what its layers produced."""
+    """The running state of one list of layers: its names, its inputs, what its layers produced."""
 
     names: dict
     inputs: tuple  # the tensors it reads: the spec's input, or those of a block instance
@@ -306,7 +307,6 @@ class _Builder:
 
 def _input_choices(scope: Scope) -> str:
     return " or ".join(f"input.{i}" for i in range(len(scope.inputs))) + ", or inputs for all of them"
-
 
 
 def setting(field: dataclasses.Field, kind: str, node: Value, names: LayerNames, what: str) -> Any:
