@@ -13,7 +13,8 @@ def symbols(names: str, *, integer: bool = True) -> Any:
     multipliers such as a width ``alpha``. Returns one symbol for one name, else a tuple.
 
     Names are separated by spaces or commas; each must read back as itself through ``sympy.sympify``
-    (``check_symbol_name``: ``I``, ``E``, ``pi``, ``beta`` are refused), since results
+    (``check_symbol_name``: ``I``, ``E``, ``pi`` are refused; ``beta``, ``gamma``, ``zeta`` and
+    ``lambda`` are spelled as their Greek letters, ``β`` …), since results
     hold symbols by name. A ``UsageError`` names the bad argument.
     """
     if not isinstance(names, str):
@@ -23,8 +24,7 @@ def symbols(names: str, *, integer: bool = True) -> Any:
     split = names.replace(",", " ").split()
     if not split:
         raise UsageError(f"symbols names must name at least one symbol, got {show(names, limit=60)}")
-    for name in split:
-        check_symbol_name(name, "symbols name")
+    split = [check_symbol_name(name, "symbols name") for name in split]
     import sympy
 
     made = sympy.symbols(split, positive=True, integer=integer or None)

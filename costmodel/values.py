@@ -182,6 +182,18 @@ def si_prefix(value: Any, decimals: int | None = 2, unit: str = "") -> str:
 # ----- symbol names -------------------------------------------------------------------------------------------
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
+#: Greek letters whose names sympy reads as something else (``beta``, ``gamma`` and ``zeta`` are functions,
+#: ``lambda`` a Python word). As symbol names they are spelled with the letter itself, which sympify reads
+#: back as a symbol: ``-s resolution=beta`` makes the symbol ``β``, as the papers write it.
+GREEK_LETTERS = {"beta": "β", "gamma": "γ", "zeta": "ζ", "lambda": "λ"}
+_LETTERS = frozenset(GREEK_LETTERS.values())
+
+
+def spelled(name: str) -> str:
+    """The name a symbol called ``name`` gets: the letter for a Greek letter's name in ``GREEK_LETTERS``
+    (``beta`` -> ``β``), else ``name`` itself."""
+    return GREEK_LETTERS.get(name, name) if isinstance(name, str) else name
+
 
 @lru_cache(maxsize=1)
 def _sympy_namespace() -> dict[str, Any]:
@@ -213,6 +225,8 @@ def misreading(name: str) -> str | None:
     """
     import keyword
 
+    if name in _LETTERS:
+        return None
     if not isinstance(name, str) or len(name) > limits.MAX_NAME_CHARS or not _IDENTIFIER.fullmatch(name):
         return "not a name"
     if keyword.iskeyword(name) or name in ("True", "False", "None"):
@@ -227,10 +241,14 @@ def misreading(name: str) -> str | None:
     return f"the function {name}" if callable(obj) else f"the object {name} ({type(obj).__name__})"
 
 
-def check_symbol_name(name: Any, what: str = "symbol name") -> str:
-    """``name`` when it is a name that reads back as the symbol of that name, else one ``UsageError``:
+def check_symbol_name(name: Any, what: str = "symbol name", *, spell: bool = True) -> str:
+    """The symbol name ``name`` spells (``spelled``: ``beta`` -> ``β``; not when ``spell`` is false, for the
+    name of a symbol already made) when that reads back as the symbol of that name, else one ``UsageError``:
     ``<what> 'I' would not mean itself when results are read back: sympy reads it as ImaginaryUnit; pick
     another name``."""
+    name = spelled(name) if spell else name
+    if name in _LETTERS:
+        return name
     if not isinstance(name, str) or not _IDENTIFIER.fullmatch(name):
         raise UsageError(f"{what} must be letters, digits and _, not starting with a digit, got "
                          f"{show(name, limit=60)}")
@@ -238,15 +256,16 @@ def check_symbol_name(name: Any, what: str = "symbol name") -> str:
         raise UsageError(f"{what} must be at most {limits.MAX_NAME_CHARS} characters, got {len(name)}")
     reading = misreading(name)
     if reading is not None:
+        letter = f" (or {GREEK_LETTERS[name]})" if name in GREEK_LETTERS else ""
         raise UsageError(f"{what} {show(name)} would not mean itself when results are read back: sympy reads it "
-                         f"as {reading}; pick another name")
+                         f"as {reading}; pick another name{letter}")
     return name
 
 
 def check_symbol_names(value: Any, what: str) -> Any:
     """``value`` when every free symbol of it passes ``check_symbol_name`` (numbers pass)."""
     for free in sorted(getattr(value, "free_symbols", ()) or (), key=str):
-        check_symbol_name(str(free), f"{what}: symbol")
+        check_symbol_name(str(free), f"{what}: symbol", spell=False)
     return value
 
 

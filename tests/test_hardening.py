@@ -102,28 +102,19 @@ PYTHON = {
  "symbols_nan": (3, "cm.symbols('nan')", "UsageError",
                  "symbols name 'nan' would not mean itself when results are read back: sympy reads it as NaN; "
                  "pick another name"),
- "symbols_beta": (3, "cm.symbols('beta')", "UsageError",
-                  "symbols name 'beta' would not mean itself when results are read back: sympy reads it as the "
-                  "function beta; pick another name"),
- "symbols_gamma": (3, "cm.symbols('gamma')", "UsageError",
-                   "symbols name 'gamma' would not mean itself when results are read back: sympy reads it as the "
-                   "function gamma; pick another name"),
  "symbols_true": (3, "cm.symbols('true')", "UsageError",
                   "symbols name 'true' would not mean itself when results are read back: sympy reads it as "
                   "BooleanTrue True; pick another name"),
  "symbols_false": (3, "cm.symbols('false')", "UsageError",
                    "symbols name 'false' would not mean itself when results are read back: sympy reads it as "
                    "BooleanFalse False; pick another name"),
- "symbols_lambda": (3, "cm.symbols('lambda')", "UsageError",
-                    "symbols name 'lambda' would not mean itself when results are read back: sympy reads it as a "
-                    "Python word, not a symbol; pick another name"),
  "zoo_symbol_I": (3, "build('mobilenet_v2', resolution=sympy.Symbol('I', positive=True))", "UsageError",
                   "mobilenet_v2 resolution: symbol 'I' would not mean itself when results are read back: sympy "
                   "reads it as ImaginaryUnit; pick another name"),
  "zoo_symbol_beta_in_expression": (3, "build('mobilenet_v2', width=2 * sympy.Symbol('beta', positive=True))",
                                    "UsageError",
                                    "mobilenet_v2 width: symbol 'beta' would not mean itself when results are read "
-                                   "back: sympy reads it as the function beta; pick another name"),
+                                   "back: sympy reads it as the function beta; pick another name (or β)"),
  "zoo_classes_float_fraction": (3, "build('resnet18', classes=2.5)", "UsageError",
                                 "resnet18 classes must be a whole number, at least 1, got 2.5"),
  # 4: our own error types naming the argument, never a foreign exception from deep inside
@@ -281,6 +272,19 @@ def candidate_names() -> list[str]:
     return sorted(n for n in names if len(n) <= limits.MAX_NAME_CHARS)
 
 
+# Greek letters' names that sympy reads otherwise, spelled as the letter (written here, not imported)
+GREEK_SPELLINGS = {("beta", "β"), ("gamma", "γ"), ("zeta", "ζ"), ("lambda", "λ")}
+
+
+def test_greek_letter_names_become_their_letters_and_read_back():
+    for name, letter in GREEK_SPELLINGS:
+        symbol = cm.symbols(name)
+        assert symbol.name == letter and symbol.is_positive and symbol.is_integer
+        assert sympy.sympify(str(3 * symbol ** 2)) == 3 * sympy.Symbol(letter) ** 2
+    with pytest.raises(UsageError, match=r"pick another name \(or β\)"):
+        cm.load("mobilenet_v2", width=2 * sympy.Symbol("beta", positive=True))
+
+
 def test_issue_names_are_refused():
     for name in ["I", "E", "N", "S", "Q", "O", "pi", "oo", "zoo", "nan", "beta", "gamma", "true", "false"]:
         assert misreading(name) is not None, name
@@ -292,17 +296,19 @@ def test_every_accepted_name_reads_back_through_the_json_of_an_analysis():
     accepted, refused = [], []
     for name in candidate_names():
         try:
-            check_symbol_name(name)
+            spelling = check_symbol_name(name)
             accepted.append(name)
+            assert spelling == name or (name, spelling) in GREEK_SPELLINGS, (name, spelling)
         except UsageError:
             refused.append(name)
     assert len(refused) > 100 and len(accepted) > 2000
     for name in refused:
         read = _sympify_or_none(name)
         assert not (isinstance(read, sympy.Symbol) and read.name == name), name
-    sample = accepted[::50] + ["h", "w", "alpha", "lamda", "r_2", "_h"]  # through a real analysis and JSON
-    for name in sample:
+    sample = accepted[::50] + ["h", "w", "alpha", "lamda", "r_2", "_h", "beta", "gamma", "zeta", "lambda"]
+    for name in sample:  # through a real analysis and JSON
         size = cm.symbols(name)
+        name = size.name
         graph = cm.Graph("g", (3, size, size))
         graph.add("conv", cm.Conv2d(8, kernel=3, padding=1), graph.input)
         total = cm.analyze(graph).totals
@@ -440,9 +446,6 @@ CLI = {
  "setting_symbol_true": (3, ["table", "resnet50", "-s", "resolution=true"], 2,
                          E + "symbol 'true' would not mean itself when results are read back: sympy reads it as "
                              "BooleanTrue True; pick another name"),
- "setting_symbol_beta": (3, ["table", "mobilenet_v2", "-s", "width=beta"], 2,
-                         E + "symbol 'beta' would not mean itself when results are read back: sympy reads it as the "
-                             "function beta; pick another name"),
  "grid_name_Q": (3, G1 + ["--grid", "Q=1,2"], 2,
                  E + "--grid name 'Q' would not mean itself when results are read back: sympy reads it as the "
                      "object Q (AssumptionKeys); pick another name"),

@@ -19,7 +19,7 @@ from typing import Any, Iterable, Iterator, Mapping
 from .. import limits
 from ..errors import UsageError
 from ..targets import Target
-from ..values import Parameter, check_symbol_name, show
+from ..values import Parameter, check_symbol_name, show, spelled
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _SYMBOL = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")  # no leading underscore: our JSON is read back by sympify
@@ -56,6 +56,7 @@ def parse_assumptions(assumptions: Iterable[str]) -> tuple[dict[str, bool], dict
             if not _SYMBOL.match(name) or not _NUMBER.match(bound):
                 raise UsageError(f"--assume expects NAME>=NUMBER, got {show(assumption, limit=60)}")
             value = _exact_number(bound, f"--assume {name}")
+            name = check_symbol_name(name, f"--assume {name}")
             if value <= 0 or name in bounds:
                 raise UsageError(f"--assume {name}: a symbol is positive; give one bound above 0, got "
                                  f"{show(assumption, limit=60)}")
@@ -80,7 +81,7 @@ def parse_settings(settings: Iterable[str], target: Target, assumptions: Mapping
     values = {name: parse_value(name, text, target.parameters.get(name), assumptions)
               for name, text in split_settings(settings).items()}
     used = {str(s) for value in values.values() for s in getattr(value, "free_symbols", ())}
-    unused = sorted((set(assumptions) | set(bounds or {})) - used)
+    unused = sorted({spelled(name) for name in (*assumptions, *(bounds or {}))} - used)
     if unused:
         raise UsageError(f"--assume {unused[0]}: no -s value uses the symbol {unused[0]}")
     return values
@@ -129,8 +130,7 @@ def _exact_number(text: str, what: str) -> Fraction:
 def _symbol(name: str, integer: bool) -> Any:
     from ..symbolic import symbols
 
-    check_symbol_name(name, "symbol")
-    return symbols(name, integer=integer)
+    return symbols(check_symbol_name(name, "symbol"), integer=integer)
 
 
 class _Symbols(dict):
@@ -177,7 +177,7 @@ def parse_grid(spec: str, parameters: Mapping[str, Parameter] | None = None) -> 
     name = name.strip()
     if not sep or not _SYMBOL.match(name) or not text.strip():
         raise UsageError(f"--grid expects NAME=START:STOP:STEP, got {show(spec, limit=80)}")
-    check_symbol_name(name, "--grid name")
+    name = check_symbol_name(name, "--grid name")
     parameter = (parameters or {}).get(name)
     if parameter is not None and parameter.kind in ("flag", "choice"):
         raise UsageError(f"--grid {name}: {name} is a {parameter.kind}, not a number; set it with -s {name}=VALUE")
