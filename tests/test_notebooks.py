@@ -8,6 +8,7 @@ output), render formulas where the notebook derives them (LaTeX output), and car
 """
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -71,5 +72,9 @@ def test_notebook_runs_top_to_bottom(path, kernel_dirs):
     # tutorials, not test files: each draws inline, and those that derive formulas render them
     assert "image/png" in shown, f"{path.name} draws no figure"
     assert "text/latex" in shown or path.name not in RENDERS_FORMULAS, f"{path.name} renders no formula"
+    latex = [output["data"]["text/latex"] for cell in nb.cells if cell.cell_type == "code"
+             for output in cell.outputs if "text/latex" in output.get("data", {})]
+    # a command written with its backslash doubled (an escaping slip) typesets as a line break and a word
+    assert not [text for text in latex if re.search(r"\\\\[A-Za-z]", text)], f"{path.name}: LaTeX with \\\\command"
     prose = sum(len(cell.source.split()) for cell in nb.cells if cell.cell_type == "markdown")
     assert prose >= 300, f"{path.name}: {prose} words of prose; explain what the code shows"
