@@ -57,13 +57,14 @@ def run(*args):
     return result.output
 
 
-def test_relaxed_mobilenet_v1_is_the_papers_formula_summed_over_table_1():
-    out = run("table", "mobilenet_v1", "-s", "width=alpha", "-s", "resolution=r", "--relax", "--columns",
+@pytest.mark.parametrize("typed, symbol", [("r", "r"), ("beta", "β")])  # the issue's own command uses beta
+def test_relaxed_mobilenet_v1_is_the_papers_formula_summed_over_table_1(typed, symbol):
+    out = run("table", "mobilenet_v1", "-s", "width=alpha", "-s", f"resolution={typed}", "--relax", "--columns",
               "name,flops")
     total_line = out.splitlines()[-1]  # a long total goes under the table: "total flops: ..."
     assert total_line.startswith("total flops: ") and "floor" not in out and "Max" not in out
     printed = sympy.sympify(total_line[len("total flops: "):])
-    alpha, r = sympy.Symbol("alpha"), sympy.Symbol("r")
+    alpha, r = sympy.Symbol("alpha"), sympy.Symbol(symbol)
     assert sympy.expand(printed - paper_mult_adds(alpha, r / 224)) == 0
     assert printed.is_polynomial(alpha, r)
 
