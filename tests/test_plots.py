@@ -444,3 +444,34 @@ def test_the_gallery_shows_each_command_output_made_at_the_current_size():
     for image in made:
         inches = plots.COLUMN if "roofline" in image else 7.2
         assert png_pixels(root / "docs" / image)[0] == round(inches * plots.DPI), image
+
+
+def test_every_text_of_every_figure_is_at_least_8_points():
+    """Readable when printed at the figure's own size (8-9 pt, a paper's norm): no text of any figure, tick
+    labels, legends, notes and titles included, is smaller; the roofline is one column wide."""
+    from matplotlib.text import Text
+
+    def factory(resolution=224):
+        import costmodel as cm
+
+        g = cm.Graph("factory", (3, resolution, resolution))
+        g.add("fc", cm.Linear(10), g.add("flatten", cm.Flatten(), g.add("pool", cm.GlobalAvgPool(), g.input)))
+        return g
+
+    figures = [plots.g1(), plots.g2(), plots.g3(), plots.g4(), plots.breakdown("squeezenet1_1"),
+               plots.breakdown("squeezenet1_1", by="stage"), plots.roofline("squeezenet1_1"), plots.pareto(),
+               plots.scaling(factory)]
+    for fig in figures:
+        fig.canvas.draw()
+        sizes = {t.get_fontsize() for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()}
+        assert min(sizes) >= 8, (fig.get_suptitle(), sorted(sizes))
+    assert tuple(figures[6].get_size_inches())[0] == plots.COLUMN
+    assert tuple(figures[-1].get_size_inches())[0] == plots.COLUMN  # scaling of one parameter: one column
+
+
+@pytest.mark.parametrize("values", [{"width": Fraction(1, 2)}, {"classes": 10}])
+def test_published_points_only_where_the_paper_measured(values):
+    """Howard et al.'s Table 7 (resolution) is at width 1 and 1000 classes: at width 0.5, or for 10 classes,
+    the overlay would compare another network."""
+    fig = plots.scaling("mobilenet_v1", values=values)
+    assert not [c for ax in fig.axes for c in ax.collections if str(c.get_gid()).startswith("published")]

@@ -61,6 +61,7 @@ PUBLISHED = {
                       ("resolution", 160, 154, 3.47), ("resolution", 128, 99, 3.47),
                       ("resolution", 96, 56, 3.47)]),
 }
+PUBLISHED_AT = {"width": ("resolution", 224), "resolution": ("width", 1)}  # where the papers held the other
 WIDTHS = tuple(Fraction(w, 20) for w in range(4, 41))  # 0.2 to 2.0 in steps of 0.05
 RESOLUTIONS = tuple(range(96, 321, 32))  # multiples of 32, which every zoo network accepts
 
@@ -256,7 +257,7 @@ def scaling(target, *, values: dict | None = None):
               if p in chosen.parameters and p not in fixed]
     if not sweeps:
         raise UsageError(f"scaling: {chosen.name} takes neither width nor resolution (or values fixed them)")
-    fig = figure(3.6 * len(sweeps), 4.6)
+    fig = figure(7.2 if len(sweeps) == 2 else COLUMN, 4.6)  # one panel a column wide
     axes = np.array(fig.subplots(2, len(sweeps), squeeze=False))
     source, published = PUBLISHED.get(chosen.name, (None, []))
     for column, (parameter, grid) in enumerate(sweeps):
@@ -272,14 +273,17 @@ def scaling(target, *, values: dict | None = None):
         line.set_gid(f"params {parameter}")
         line, = params_ax.plot(x, [number(b) for b in bare], "--", color="#2ca02c", label="without BatchNorm")
         line.set_gid(f"params_without_bn {parameter}")
-        points = [p for p in published if p[0] == parameter]
+        other, at_value = PUBLISHED_AT[parameter]
+        # the papers' width points are at 224 pixels and their resolution points at width 1, all for 1000
+        # classes: anywhere else the overlay would compare different networks
+        comparable = parameters.get(other, at_value) == at_value and parameters.get("classes", 1000) == 1000
+        points = [p for p in published if p[0] == parameter] if comparable else []
         if points:
             for ax, index, key in ((flops_ax, 2, "flops"), (params_ax, 3, "params")):
                 dots = ax.scatter([float(p[1]) for p in points], [p[index] * 1e6 for p in points], marker="x",
                                   s=25, color="#d62728", zorder=3, label="published (rounded)")
                 dots.set_gid(f"published {key} {parameter}")
         unit = "width multiplier α" if parameter == "width" else "input resolution (pixels)"
-        other = "resolution" if parameter == "width" else "width"
         at = f" at {other} = {_shown({other: parameters[other]})[1:-1].split('=')[1]}" \
             if other in parameters else ""
         title = f"against {parameter}{at}"
