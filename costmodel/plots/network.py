@@ -122,7 +122,7 @@ def breakdown(drawn, *, values: dict | None = None, by: str = "layer", conventio
         si_axis(ax.yaxis)
         ax.set_ylabel(units[key])
         ax.set_title(f"{key}: total {number(getattr(totals, key)):,.0f}", loc="left")
-    fig.suptitle(f"{name} {_shown(parameters)}: cost per {by} (convention {convention})")
+    fig.suptitle(f"{' '.join(filter(None, (name, _shown(parameters))))}: cost per {by} (convention {convention})")
     return fig
 
 
@@ -221,8 +221,8 @@ def roofline(drawn, *, values: dict | None = None, device: str = "cpu", peak_flo
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, handletextpad=0.3, columnspacing=0.8,
               title=f"op class (layers); {skipped} not placed:\nno flops or no mac")
     where = "custom peaks" if custom else chosen.name
-    fig.suptitle(f"{name} on {where}: every layer under the roofline\n{_shown(parameters)}, convention "
-                 f"{convention}, marker area ∝ flops", wrap=True)
+    details = ", ".join(filter(None, (_shown(parameters), f"convention {convention}", "marker area ∝ flops")))
+    fig.suptitle(f"{name} on {where}: every layer under the roofline\n{details}", wrap=True)
     return fig
 
 
