@@ -12,7 +12,7 @@ from costmodel.ops import OPS
 from costmodel.spec import EXAMPLES, limits
 from costmodel.spec.arithmetic import FUNCTIONS
 from costmodel.spec.document import BLOCK_KEYS, SYMBOL_KEYS, TOP_KEYS
-from costmodel.spec.entries import COMMON_KEYS, GROUP_KEYS, INSTANCE_KEYS
+from costmodel.spec.entries import BRANCHES_KEYS, COMMON_KEYS, GROUP_KEYS, INSTANCE_KEYS
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = (ROOT / "docs" / "spec.md").read_text()
@@ -42,7 +42,7 @@ def test_every_op_is_listed_with_every_hyper_parameter_and_default(kind):
 
 def test_every_key_and_function_is_documented():
     keys = table_rows(r"`([a-z_]+)`")
-    for key in {*TOP_KEYS, *COMMON_KEYS, *INSTANCE_KEYS, *GROUP_KEYS, *BLOCK_KEYS, "kind"}:
+    for key in {*TOP_KEYS, *COMMON_KEYS, *INSTANCE_KEYS, *GROUP_KEYS, *BRANCHES_KEYS, *BLOCK_KEYS, "kind"}:
         assert key in keys, f"docs/spec.md has no table row for key {key}"
     for key in SYMBOL_KEYS:
         assert f"{key}:" in DOC
@@ -88,5 +88,6 @@ def test_every_whole_spec_shown_loads():
     shown = [block for block in re.findall(r"```yaml\n(.*?)```", DOC, re.S)
              if re.search(r"^input:", block, re.M) and re.search(r"^layers:", block, re.M)]
     assert any("from: inputs" in block for block in shown)
+    assert any("branches:" in block for block in shown)
     for block in shown:
         assert len(load_spec(block).nodes) >= 1

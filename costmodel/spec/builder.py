@@ -22,7 +22,7 @@ from ..errors import CostModelError, NodeError
 from ..graph import Graph, Tensor
 from .arithmetic import is_number
 from .document import Block, Document
-from .entries import Group, Instance, OpLayer, Reference
+from .entries import Branches, Group, Instance, OpLayer, Reference
 from .expressions import ExpressionError, parse_expression
 from .limits import MAX_DIMENSION, MAX_NODES, MAX_OUTPUTS, MAX_REPEAT
 from .problem import Problem, at, quote
@@ -122,6 +122,8 @@ class _Builder:
                     self.run(entry.entries, scope)
                 elif isinstance(entry, OpLayer):
                     self.add_op(entry, scope)
+                elif isinstance(entry, Branches):
+                    self.add_branches(entry, scope)
                 else:
                     self.instantiate(entry, scope)
 
@@ -229,6 +231,40 @@ class _Builder:
         if parameter == "inputs" and entry.node.get("from") is not None:
             return entry.node.get("from")
         return entry.node
+
+    # ----- branches ---------------------------------------------------------------------------------------------
+    def add_branches(self, entry: Branches, scope: Scope) -> None:
+        """Each branch runs on the item's input in scope ``<name>.<branch>``; the join node ``<name>`` reads
+        their outputs in file order."""
+        (tensor,) = self.inputs(entry, scope)
+        outputs = []
+        for branch in entry.branches:
+            if branch.entries is None:
+                outputs.append(tensor)
+                continue
+            inner = Scope(scope.names, (tensor,))
+            with self.scoped(entry.name), self.scoped(branch.name):
+                self.run(branch.entries, inner)
+            if inner.last is None:
+                outputs.append(tensor)  # every layer left out by its when: the branch passes its input on
+                continue
+            output, last = inner.last
+            if isinstance(output, tuple):
+                raise at(last.node, f"branch {branch.name} of {quote(entry.name)} ends with {last.name} ({last.kind}), "
+                                    f"which has {len(output)} outputs; a branch's output is its last layer's")
+            outputs.append(output)
+        if len(self.graph) >= MAX_NODES:
+            raise at(entry.node, f"the spec expands to more than {MAX_NODES} layers, the limit")
+        try:
+            output = self.graph.add(entry.name, entry.op_class(), *outputs)
+        except CostModelError as error:
+            shapes = ", ".join(f"{branch.name} gives {fmt(tensor.shape)}"
+                               for branch, tensor in zip(entry.branches, outputs))
+            raise at(entry.node.get("join"), f"{error} ({shapes})") from None
+        self.origins[self.graph.nodes[-1].name] = entry
+        if _declared_output(entry):
+            self.declared.add((output.node, output.index))
+        self.produce(entry, output, scope)
 
     # ----- block instances ----------------------------------------------------------------------------------
     def instantiate(self, entry: Instance, scope: Scope) -> None:

@@ -13,13 +13,14 @@ import re
 from dataclasses import dataclass, field
 
 from .entries import (
+    Branches,
     Group,
     Instance,
     OpLayer,
     Reference,
     check_keys,
     check_reference,
-    flatten,
+    every_entry,
     read_scope,
     reference,
     text_of,
@@ -227,7 +228,7 @@ def _check_nesting(block: Block, blocks: dict, path: list, done: dict) -> int:
     if len(path) > MAX_NESTING:
         raise at(block.node, f"blocks nested more than {MAX_NESTING} deep, the limit")
     height = 0
-    for entry in flatten(block.entries):
+    for entry in every_entry(block.entries):
         if isinstance(entry, Instance):
             if entry.block in path:
                 cycle = " -> ".join([*path[path.index(entry.block):], entry.block])
@@ -252,6 +253,8 @@ def lower_bound(entries: list, blocks: dict, memo: dict) -> int:
             total += lower_bound(entry.entries, blocks, memo)
         elif isinstance(entry, OpLayer):
             total += 1
+        elif isinstance(entry, Branches):
+            total += 1 + sum(lower_bound(branch.entries or [], blocks, memo) for branch in entry.branches)
         else:
             if entry.block not in memo:
                 memo[entry.block] = lower_bound(blocks[entry.block].entries, blocks, memo)

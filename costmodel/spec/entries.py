@@ -25,6 +25,9 @@ from .yamltree import Mapping, Scalar, Sequence, Value
 COMMON_KEYS = ("id", "from", "stage", "when", "output")
 INSTANCE_KEYS = ("block", *COMMON_KEYS, "repeat", "args", "overrides")
 GROUP_KEYS = ("layers", "stage", "when")
+BRANCHES_KEYS = ("branches", "join", *COMMON_KEYS)
+#: the ops a ``join:`` may name: those that take any number (two or more) of inputs
+JOINS = tuple(kind for kind, op in OPS.items() if op.min_inputs >= 2 and op.max_inputs is None)
 
 #: references to what a scope reads: ``input`` (``input.N`` for the N-th of several) and ``inputs`` (all of them)
 INPUT_WORDS = ("input", "inputs")
@@ -98,17 +101,45 @@ class Group:
     node: Mapping
 
 
-def read_scope(node: Value, blocks: dict, what: str, ids: dict, *, block: bool = False) -> list:
+@dataclass
+class Branch:
+    """One branch of a ``branches:`` item: its name, its layers (a scope of its own; None for ``input``,
+    a branch that passes the input on unchanged) and its key in the file."""
+
+    name: str
+    entries: list | None
+    key: Scalar
+
+
+@dataclass
+class Branches:
+    """Parallel branches that each read the item's input, joined by one op (``join:``) into its output."""
+
+    kind: str  # the join's op kind
+    op_class: type
+    name: str  # the join node's name: the item's id, or an automatic name; the branches' scope
+    sources: list | None
+    branches: list  # Branch, in file order (the order of a concat)
+    stage: Scalar | None
+    when: Value | None
+    node: Mapping
+    position: int = 0
+    conditional: bool = False
+
+
+def read_scope(node: Value, blocks: dict, what: str, ids: dict, *, block: bool | str = False,
+               depth: int = 1) -> list:
     """Read a list of layers (a scope); fill ``ids`` (id -> its entries) and check every ``from``.
 
     An id names one entry of its scope, except on alternatives: entries that are each under a ``when:``
     (their own or a group's) may share an id, and a reference reaches the one that was built. ``block``:
-    the layers of a block, whose instances may read several tensors (``input.N``)."""
+    the layers of a block, whose instances may read several tensors (``input.N``); ``"branch"``: those of
+    a branch, which reads one. ``depth``: how deep in groups and branches the scope sits."""
     if not isinstance(node, Sequence) or not node.items:
         got = "an empty list" if isinstance(node, Sequence) else node.describe()
         raise at(node, f"layers of {what} must be a list of one or more layers, got {got}")
     counter = [0]
-    entries = [_read_entry(item, blocks, ids, counter, 1, False) for item in node.items]
+    entries = [_read_entry(item, blocks, ids, counter, depth, False) for item in node.items]
     _name_automatically(entries, ids, {})
     _check_sources(entries, ids, block)
     return entries
@@ -117,10 +148,12 @@ def read_scope(node: Value, blocks: dict, what: str, ids: dict, *, block: bool =
 def _read_entry(node: Value, blocks: dict, ids: dict, counter: list, depth: int, conditional: bool) -> Any:
     if not isinstance(node, Mapping):
         raise at(node, f"a layer must be a mapping such as {{kind: conv, out_channels: 32}}, got {node.describe()}")
-    present = [key for key in ("kind", "block", "layers") if key in node.entries]
+    present = [key for key in ("kind", "block", "layers", "branches") if key in node.entries]
     if len(present) != 1:
-        raise at(node, "a layer needs exactly one of kind: (an op), block: (a block instance) or layers: (a "
-                       "group)" + (f", got {' and '.join(present)}" if present else ""))
+        if not present and "join" in node.entries:
+            raise at(node.key("join"), "join: names how branches: are joined; this layer has no branches:")
+        raise at(node, "a layer needs exactly one of kind: (an op), block: (a block instance), layers: (a "
+                       "group) or branches: (parallel branches)" + (f", got {' and '.join(present)}" if present else ""))
     stage = node.get("stage")
     if stage is not None and not text_of(stage, "stage").isprintable():
         raise at(stage, f"stage must be one line of printable text, got {quote(stage.text)}")
@@ -143,6 +176,8 @@ def _read_entry(node: Value, blocks: dict, ids: dict, counter: list, depth: int,
     sources = _sources(node.get("from"))
     if present[0] == "kind":
         entry = _read_op(node, sources, stage)
+    elif present[0] == "branches":
+        entry = _read_branches(node, sources, stage, blocks, depth)
     else:
         entry = _read_instance(node, sources, stage, blocks)
     entry.position = counter[0]
@@ -180,6 +215,49 @@ def _read_op(node: Mapping, sources: list | None, stage: Scalar | None) -> OpLay
             raise at(node, f"{kind} needs {f.name}:")
     settings = {key: entry for key, entry in node.entries.items() if key in fields}
     return OpLayer(kind, op_class, "", sources, settings, stage, node.get("when"), node)
+
+
+def _read_branches(node: Mapping, sources: list | None, stage: Scalar | None, blocks: dict,
+                   depth: int) -> Branches:
+    """``branches:`` maps branch names to their layers (a list, one layer, or ``input`` for the input
+    itself), in the order the join takes them; ``join:`` names the op that joins them."""
+    check_keys(node, BRANCHES_KEYS, "a branches: layer")
+    join_node = node.get("join")
+    if join_node is None:
+        raise at(node.key("branches"), f"branches: needs join: to say how the branches' outputs are joined, "
+                                       f"one of {', '.join(JOINS)}")
+    kind = text_of(join_node, "join")
+    if kind not in JOINS:
+        raise at(join_node, f"join {quote(kind)} is not an op that joins branches{suggest(kind, JOINS)}; the "
+                            f"joins are {', '.join(JOINS)}")
+    if sources is not None and len(sources) > 1:
+        raise at(node.get("from"), f"branches read one tensor, which each branch gets; from: lists "
+                                   f"{len(sources)}")
+    if depth > MAX_NESTING:
+        raise at(node, f"groups and branches nested more than {MAX_NESTING} deep, the limit")
+    table = node.get("branches")
+    if not isinstance(table, Mapping) or len(table.entries) < 2:
+        got = (f"{len(table.entries)} branch" + ("" if len(table.entries) == 1 else "es")) \
+            if isinstance(table, Mapping) else table.describe()
+        raise at(table, f"branches must map two or more branch names to their layers (a branch that passes the "
+                        f"input on is written input), got {got}")
+    branches = []
+    for name, (key, value) in table.entries.items():
+        if not _LAYER_ID.match(name) or name in INPUT_WORDS:
+            raise at(key, f"branch name {quote(name)} must be letters, digits, '_' and '-' (and not 'input' or "
+                          f"'inputs')")
+        if isinstance(value, Scalar) and value.value == "input":
+            branches.append(Branch(name, None, key))
+            continue
+        if isinstance(value, Mapping):
+            value = Sequence([value], value.line, value.col)
+        if not isinstance(value, Sequence) or not value.items:
+            got = "an empty list" if isinstance(value, Sequence) else value.describe()
+            raise at(value, f"branch {name} must be a list of one or more layers, one layer, or input (the "
+                            f"input passed on unchanged), got {got}")
+        entries = read_scope(value, blocks, f"branch {name}", {}, block="branch", depth=depth + 1)
+        branches.append(Branch(name, entries, key))
+    return Branches(kind, OPS[kind], "", sources, branches, stage, node.get("when"), node)
 
 
 def _arguments(node: Value, block: Any, what: str) -> dict:
@@ -249,11 +327,21 @@ def _sources(node: Value | None) -> list | None:
 
 
 def flatten(entries: list):
+    """The entries of a scope, those of its groups included (not those of its branches: scopes of their own)."""
     for entry in entries:
         if isinstance(entry, Group):
             yield from flatten(entry.entries)
         else:
             yield entry
+
+
+def every_entry(entries: list):
+    """The entries of a scope and, recursively, of its groups and branches."""
+    for entry in flatten(entries):
+        yield entry
+        if isinstance(entry, Branches):
+            for branch in entry.branches:
+                yield from every_entry(branch.entries or [])
 
 
 def _name_automatically(entries: list, ids: dict, counts: dict) -> None:
@@ -264,7 +352,7 @@ def _name_automatically(entries: list, ids: dict, counts: dict) -> None:
     for entry in flatten(entries):
         if entry.name:
             continue
-        base = entry.kind if isinstance(entry, OpLayer) else entry.block
+        base = entry.block if isinstance(entry, Instance) else entry.kind
         joint = "_" if base[-1].isdigit() else ""
         while True:
             counts[base] = counts.get(base, 0) + 1
@@ -281,10 +369,13 @@ def _check_sources(entries: list, ids: dict, block: bool) -> None:
             check_reference(reference, entry.position, ids, f"from of {entry.name}", block)
 
 
-def check_reference(reference: Reference, position: int, ids: dict, what: str, block: bool) -> None:
+def check_reference(reference: Reference, position: int, ids: dict, what: str, block: bool | str) -> None:
     """Refuse a reference to an unknown id or one defined below; ``input.N`` only in a block (whose
     instance may read several tensors), ``inputs`` without an index."""
     if reference.name == "input":
+        if reference.index is not None and block == "branch":
+            raise at(reference.node, "a branch reads one tensor, the input of its branches: item; refer to it "
+                                     "as input")
         if reference.index is not None and not block:
             raise at(reference.node, "the spec's input is one tensor; refer to it as input (input.N is the N-th "
                                      "tensor a block instance reads, inside a block)")
@@ -297,8 +388,9 @@ def check_reference(reference: Reference, position: int, ids: dict, what: str, b
     targets = ids.get(reference.name)
     if targets is None:
         names = ["input", *ids]
+        sees = " (a branch sees its own ids and input, the input of its branches: item)" if block == "branch" else ""
         raise at(reference.node, f"{what}: unknown id {quote(reference.name)}{suggest(reference.name, names)}; "
-                                 f"the ids here: {', '.join(names)}")
+                                 f"the ids here: {', '.join(names)}{sees}")
     if any(target.position < position for target in targets):
         return
     if any(target.position == position for target in targets):
