@@ -18,15 +18,15 @@ __all__ = ["CONVENTIONS", "FUSIONS", "Analysis", "Cost", "LayerCost", "analyze",
            "Add", "AvgPool2d", "BatchNorm", "ChannelShuffle", "Concat", "Conv2d", "ConvTranspose2d",
            "DeformableConv2d", "Flatten", "GlobalAvgPool", "HardSigmoid", "HardSwish", "Identity", "LeakyReLU",
            "Linear", "LocalResponseNorm", "MaxPool2d", "MaxUnpool2d", "Mul", "ReLU", "ReLU6", "Shift", "Sigmoid", "Split", "Swish",
-           "Upsample", "depthwise", "symbols", "Parameter", "Target", "load", "target", "Table", "table", "sweep",
+           "Upsample", "depthwise", "symbols", "Parameter", "Target", "load", "target", "Table", "table", "sweep", "iter_sweep",
            "from_torch"]
 
 
 def __getattr__(name: str):
-    if name == "sweep":  # numpy loads only when sweeping
-        from .numeric import sweep
+    if name in ("sweep", "iter_sweep"):  # the sweep's modules load only when sweeping
+        from . import numeric
 
-        return sweep
+        return getattr(numeric, name)
     if name == "from_torch":  # torch loads only inside from_torch
         from .onnx.torch import from_torch
 

@@ -287,6 +287,11 @@ def _checked(graph: Any, convention: Any, fuse: Any) -> frozenset:
     if not isinstance(graph, Graph):
         raise UsageError(f"analyze graph must be a Graph (costmodel.Graph, a zoo build or a loaded spec), got "
                          f"{show(graph, limit=60)}")
+    return check_convention(convention, fuse)
+
+
+def check_convention(convention: Any, fuse: Any = ()) -> frozenset:
+    """The fusions as a frozenset, once ``convention`` and ``fuse`` are checked (one UsageError each)."""
     if not isinstance(convention, str) or convention not in CONVENTIONS:
         raise UsageError(f"convention must be one of {', '.join(CONVENTIONS)}, got {show(convention, limit=60)}"
                          f"{suggest(convention, CONVENTIONS) if isinstance(convention, str) else ''}")

@@ -52,6 +52,8 @@ def as_dim(value: Any, what: str) -> Dim:
     Floats, strings and booleans are refused: sizes are whole numbers or symbols. A whole number past
     ``MAX_DIMENSION`` either way raises ``TooLarge`` (a TypeError naming ``what`` and the limit).
     """
+    if type(value) is int and -limits.MAX_DIMENSION <= value <= limits.MAX_DIMENSION:
+        return value  # the common case, first (a bool is not of type int)
     if isinstance(value, bool):
         raise TypeError(f"{what} must be an integer or a symbol, got {value!r}")
     if getattr(value, "is_Integer", False) and not isinstance(value, int):
@@ -86,6 +88,8 @@ def surely_different(a: Dim, b: Dim) -> bool:
 
 def surely_below(value: Dim, bound: int) -> bool:
     """True only when ``value < bound`` holds for every value of its symbols."""
+    if type(value) is int:
+        return value < bound
     return known(value < bound) is True
 
 

@@ -180,6 +180,8 @@ class Graph:
 
     @staticmethod
     def _output_shape(op: Op, shape: Shape) -> Shape:
+        if all(type(d) is int and 1 <= d <= limits.MAX_DIMENSION for d in shape):
+            return tuple(shape)  # the common case: a checked positive size needs no more
         try:
             return tuple(as_dim(d, "output size") for d in shape)
         except TooLarge:

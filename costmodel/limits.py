@@ -52,8 +52,11 @@ MAX_BLOCKS = MAX_REPEAT
 MAX_NAME_CHARS = 100
 #: values along one ``--grid`` axis
 MAX_GRID_VALUES = 10_000
-#: points of a whole sweep grid (the product of its axes' value counts), checked before anything is computed
-MAX_GRID_POINTS = 1_000_000
+#: points of a whole sweep grid (the product of its axes' value counts), checked before anything is computed;
+#: the command line and ``iter_sweep`` stream them in bounded memory
+MAX_GRID_POINTS = 100_000_000
+#: points ``costmodel.sweep`` returns at once in memory (about 60 bytes a point); ``iter_sweep`` streams more
+MAX_RESULT_POINTS = 10_000_000
 
 # ----- plots ---------------------------------------------------------------------------------------------------
 #: a figure's width and height in inches (``--size``), each at least ``MIN_PLOT_INCHES``

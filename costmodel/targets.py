@@ -61,6 +61,11 @@ class Target:
         """The graph with ``values`` for some parameters (the others at their defaults)."""
         return self._build(self.typed(values))
 
+    def check(self, **values: Any) -> dict:
+        """``values`` typed and checked as ``build`` checks each parameter's value, without building (a
+        sweep checks every grid value so, and builds one point per distinct graph)."""
+        return self.typed(values)
+
     def _build(self, typed: dict) -> Graph:
         if self._builder is None:
             raise NotImplementedError(f"target {self.name} has no builder")
@@ -99,6 +104,11 @@ class _SpecTarget(Target):
 
     def values(self, **values: Any) -> dict:
         return self.spec.values(self.typed(values))
+
+    def check(self, **values: Any) -> dict:
+        typed = self.typed(values)
+        self.spec.values(typed)  # the spec's checks of its symbols' values, located in the file
+        return typed
 
     def _build(self, typed: dict) -> Graph:
         return self.spec.build(typed)
@@ -187,6 +197,9 @@ class _ZooTarget(Target):
 
     def values(self, **values: Any) -> dict:
         return {**self.entry.defaults, **self.typed(values)}
+
+    def check(self, **values: Any) -> dict:
+        return {key: self.entry.parameters[key].check(self.name, value) for key, value in self.typed(values).items()}
 
 
 def zoo_target(name: str) -> Target:

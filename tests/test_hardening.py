@@ -422,11 +422,11 @@ CLI = {
                     E + "--grid c1: 10001 values is too many (at most 10000, the limit MAX_GRID_VALUES)"),
  "grid_three_axes_of_1000": (2, G1 + ["--grid", "c1=1:1000:1", "--grid", "c2=1:1000:1",
                                       "--grid", "resolution=1:1000:1"], 2,
-                             E + "--grid: 1000 x 1000 x 1000 = 1000000000 points is too many (at most 1000000, the "
-                                 "limit MAX_GRID_POINTS)"),
- "grid_points_just_past": (2, G1 + ["--grid", "c1=1:1000:1", "--grid", "c2=1:1000:1", "--grid", "blocks=1,2"], 2,
-                           E + "--grid: 1000 x 1000 x 2 = 2000000 points is too many (at most 1000000, the limit "
-                               "MAX_GRID_POINTS)"),
+                             E + "--grid: 1000 x 1000 x 1000 = 1000000000 points is too many (at most 100000000, "
+                                 "the limit MAX_GRID_POINTS)"),
+ "grid_points_just_past": (2, G1 + ["--grid", "c1=1:10000:1", "--grid", "c2=1:10000:1", "--grid", "blocks=1,2"], 2,
+                           E + "--grid: 10000 x 10000 x 2 = 200000000 points is too many (at most 100000000, the "
+                               "limit MAX_GRID_POINTS)"),
  "grid_number_digits": (2, G1 + ["--grid", "c1=1," + "7" * 400], 2,
                         E + "--grid c1: '" + "7" * 56 + "... has more than 300 characters (the limit "
                             "MAX_NUMBER_DIGITS)"),

@@ -177,8 +177,10 @@ def parse_grid(spec: str, parameters: Mapping[str, Parameter] | None = None) -> 
     name = name.strip()
     if not sep or not _SYMBOL.match(name) or not text.strip():
         raise UsageError(f"--grid expects NAME=START:STOP:STEP, got {show(spec, limit=80)}")
-    name = check_symbol_name(name, "--grid name")
     parameter = (parameters or {}).get(name)
+    if parameter is None:  # a target's own parameter names are its own; others must read back as symbols
+        name = check_symbol_name(name, "--grid name")
+        parameter = (parameters or {}).get(name)
     if parameter is not None and parameter.kind in ("flag", "choice"):
         raise UsageError(f"--grid {name}: {name} is a {parameter.kind}, not a number; set it with -s {name}=VALUE")
     if ":" not in text:

@@ -21,6 +21,14 @@ What the rest of the library needs to know about an op, the op states (class att
 * ``fusion_role``: what it is to the fusion switches, one of ``FUSION_ROLES`` or ``""``; ``absorbs``: the
   roles of the ops that may fold into it when they read it (a convolution absorbs a ``normalisation`` and an
   ``activation``).
+* ``spatial_fields``: for an op whose rules keep a ``[C, H, W]`` tensor's channels apart from its height and
+  width (they relate channels to channels and to the other fields, heights and widths to heights, widths
+  and these fields: Conv2d checks groups against channels, its kernel against the padded height), the
+  fields that act on height and width; ``None`` (the default) when its rules may relate the two. Sweeps
+  evaluate channel and spatial parameters apart where every op allows it (``costmodel.numeric``).
+  ``channel_relations(inputs, outputs)`` then says which channel-side values its rules compare (a
+  Conv2d compares its groups with its input and its output channels, never the two with each other);
+  ``None``, the default, is all of them together.
 * ``hyper_parameter_kinds``: each field's kind read from its annotation (``flag``, ``text``, ``number``,
   ``size``), filled in by ``@op_kind``; fields are annotated with the types below.
 """
@@ -31,6 +39,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, ClassVar, Mapping, NamedTuple, Protocol, Union
 
+from .. import limits
 from ..dims import (Dim, Shape, TooLarge, as_dim, ceil_div, fmt, is_relaxed, is_symbolic, known, larger, pair,
                     product, smaller, surely_below)
 from ..errors import OpError
@@ -93,6 +102,7 @@ class Op:
     counted_in_paper: ClassVar[bool] = False
     fusion_role: ClassVar[str] = ""  # one of FUSION_ROLES, or "" for an op that never folds away
     absorbs: ClassVar[frozenset[str]] = frozenset()  # roles of the ops that may fold into this one
+    spatial_fields: ClassVar[tuple[str, ...] | None] = None  # see the module doc
     hyper_parameter_kinds: ClassVar[Mapping[str, str]] = MappingProxyType({})  # set by @op_kind
     min_inputs: ClassVar[int] = 1
     max_inputs: ClassVar[int | None] = 1
@@ -108,6 +118,10 @@ class Op:
 
     def _normalise(self, name: str, value: Any, *, as_pair: bool = False, minimum: int | None = 1) -> Any:
         """Check a hyper-parameter (integer or symbol, at least ``minimum``) and store it normalised."""
+        if type(value) is int and -limits.MAX_DIMENSION <= value <= limits.MAX_DIMENSION and \
+                (minimum is None or value >= minimum):
+            object.__setattr__(self, name, (value, value) if as_pair else value)  # the common case, first
+            return getattr(self, name)
         try:
             normal = pair(value, name) if as_pair else as_dim(value, name)
         except TooLarge as error:
@@ -159,6 +173,10 @@ class Op:
     def table_class(self, inputs: tuple[Shape, ...]) -> str:
         """The op's row in op tables: its category's label (convolutions add their kernel)."""
         return CATEGORIES.get(self.category, self.category)
+
+    def channel_relations(self, inputs: tuple[Shape, ...], outputs: tuple[Shape, ...]) -> list | None:
+        """The sets of channel-side values its rules compare (see the module doc); None: all together."""
+        return None
 
     def attributes(self) -> dict[str, Any]:
         """Hyper-parameters as a plain dict (for tables and JSON)."""

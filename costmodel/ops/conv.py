@@ -61,6 +61,7 @@ class Conv2d(Op):
     category = "conv"
     counted_in_paper = True
     absorbs = frozenset({"normalisation", "activation"})  # BatchNorm folds into the weights, ReLU runs after
+    spatial_fields = ("kernel", "stride", "padding", "dilation")
 
     def __post_init__(self):
         self._normalise("out_channels", self.out_channels)
@@ -82,6 +83,11 @@ class Conv2d(Op):
 
     def weights(self, c_in: Dim) -> Dim:
         return self.kernel[0] * self.kernel[1] * quotient(c_in, self.groups) * self.out_channels
+
+    def channel_relations(self, inputs, outputs):
+        """groups divides the input and the output channels: the two are only multiplied together."""
+        return [[inputs[0][0], self.groups, getattr(self, "offset_groups", 1)],
+                [self.out_channels, self.groups, outputs[0][0]]]
 
     def params(self, inputs):
         return self.weights(inputs[0][0]) + (self.out_channels if self.bias else 0)
@@ -135,6 +141,7 @@ class ConvTranspose2d(Op):
     category = "conv"
     counted_in_paper = True
     absorbs = frozenset({"normalisation", "activation"})
+    spatial_fields = ("kernel", "stride", "padding", "output_padding", "dilation")
 
     def __post_init__(self):
         self._normalise("out_channels", self.out_channels)
@@ -150,6 +157,10 @@ class ConvTranspose2d(Op):
                     and op_pad >= max(stride, dilation):
                 raise self.fail("output_padding", f"must be smaller than stride or dilation, got "
                                                   f"{op_pad} with stride {stride} and dilation {dilation}")
+
+    def channel_relations(self, inputs, outputs):
+        """groups divides the input and the output channels: the two are only multiplied together."""
+        return [[inputs[0][0], self.groups], [self.out_channels, self.groups, outputs[0][0]]]
 
     def output_shapes(self, inputs):
         shape = inputs[0]

@@ -26,6 +26,7 @@ class PerElement(Op):
     """An op costed ``per_element`` multiply-adds for each output element under ``all``."""
 
     category = "elementwise"
+    spatial_fields = ()
     per_element: ClassVar[Dim] = 1
 
     def multiply_adds(self, inputs, outputs):
@@ -45,6 +46,7 @@ class BatchNorm(Op):
     """Batch normalisation over channels. params ``2C`` (gamma, beta; running statistics are buffers)."""
 
     category = "elementwise"
+    spatial_fields = ()
     fusion_role = "normalisation"  # at inference a per-channel scale and shift: it folds into a conv's weights
     absorbs = frozenset({"activation"})
 
@@ -155,6 +157,7 @@ class Add(Op):
     input beyond the first."""
 
     category = "elementwise"
+    spatial_fields = ()
     absorbs = frozenset({"activation"})  # add-ReLU
     min_inputs = 2
     max_inputs = None

@@ -31,6 +31,7 @@ class Linear(Op):
     any_rank: bool = False
 
     category = "fc"
+    spatial_fields = ()
     counted_in_paper = True
     absorbs = frozenset({"activation"})  # FC-ReLU
 
@@ -38,6 +39,12 @@ class Linear(Op):
         self._normalise("out_features", self.out_features)
         self._flag("bias")
         self._flag("any_rank")
+
+    def channel_relations(self, inputs, outputs):
+        """A flat input's features and the output features are only multiplied together."""
+        if len(inputs[0]) != 1:
+            return None
+        return [[inputs[0][0]], [self.out_features, outputs[0][0]]]
 
     def output_shapes(self, inputs):
         if len(inputs[0]) != 1 and not (self.any_rank and len(inputs[0]) > 1):

@@ -28,6 +28,7 @@ class Concat(Op):
     axis: int = 0
 
     category = "movement"
+    spatial_fields = ()
     absorbs = frozenset({"channel shuffle"})  # concat + shuffle + split move data once (ShuffleNet V2)
     min_inputs = 2
     max_inputs = None
@@ -64,6 +65,7 @@ class Split(Op):
     axis: int = 0
 
     category = "movement"
+    spatial_fields = ()
     fusion_role = "channel split"
     multiple_outputs = True
 
@@ -125,6 +127,7 @@ class ChannelShuffle(Op):
     groups: Size = 2
 
     category = "movement"
+    spatial_fields = ()
     fusion_role = "channel shuffle"
     absorbs = frozenset({"channel split"})
 
@@ -154,6 +157,7 @@ class Flatten(Op):
     """``[C, H, W] -> [C*H*W]``; a view of a contiguous tensor: no mac."""
 
     category = "movement"
+    spatial_fields = ()
 
     def output_shapes(self, inputs):
         return ((numel(inputs[0]),),)
@@ -281,6 +285,7 @@ class Identity(Op):
     """Passes its input on unchanged; no cost of any kind."""
 
     category = "movement"
+    spatial_fields = ()
 
     def elements_read(self, inputs, outputs):
         return 0

@@ -19,6 +19,7 @@ class _WindowPool(Op):
     ceil_mode: bool = False
 
     category = "pool"
+    spatial_fields = ("kernel", "stride", "padding", "ceil_mode")
 
     def __post_init__(self):
         self._normalise("kernel", self.kernel, as_pair=True)
@@ -78,6 +79,7 @@ class GlobalAvgPool(Op):
     """Mean over H and W: ``[C, H, W] -> [C, 1, 1]``. ``all``: one addition per input element."""
 
     category = "pool"
+    spatial_fields = ()
 
     def output_shapes(self, inputs):
         self.expect_rank(inputs[0], 3)
