@@ -133,29 +133,37 @@ class Graph:
             raise GraphError(f"graph '{self.name}': more than {limits.MAX_NODES} nodes (the limit MAX_NODES)")
         if name is None:
             name = f"{op.kind}{len(self.nodes)}"
-        self._check_name(name)
-        full = ".".join([*self._scopes, name])
+        if name not in _GOOD_NAMES:
+            self._check_name(name)
+        full = ".".join([*self._scopes, name]) if self._scopes else name
         if full in self._names or full in self.inputs:
             raise GraphError(f"graph '{self.name}': node name '{full}' is used twice")
+        graph_id = id(self)
         for tensor in inputs:
-            if not isinstance(tensor, Tensor) or tensor.graph_id != id(self):
+            if type(tensor) is not Tensor or tensor.graph_id != graph_id:
                 raise GraphError(f"node '{full}' ({op.op_name}): input {tensor!r} is not a tensor of graph "
                                  f"'{self.name}'")
         try:
             op.check_arity(len(inputs))
-            outputs = tuple(self._output_shape(op, s) for s in op.output_shapes(tuple(t.shape for t in inputs)))
-            for shape in outputs:
-                if any(surely_below(d, 1) for d in shape):
-                    raise op.fail("output", f"would be empty: {fmt(shape)} from input "
-                                            + " and ".join(fmt(t.shape) for t in inputs))
+            outputs = tuple(shape if _plain(shape) else self._checked_output(op, shape, inputs)
+                            for shape in op.output_shapes(tuple(t.shape for t in inputs)))
         except CostModelError as error:
             raise NodeError(full, op.op_name, error) from error
         stage = self._stages[-1] if self._stages else (self._scopes[0] if self._scopes else name)
-        node = Node(full, op, tuple(inputs), outputs, stage)
+        node = Node(full, op, inputs, outputs, stage)
         self.nodes.append(node)
         self._names[full] = node
-        tensors = tuple(Tensor(full, i, s, id(self)) for i, s in enumerate(outputs))
-        return tensors if op.multiple_outputs else tensors[0]
+        if not op.multiple_outputs:
+            return Tensor(full, 0, outputs[0], graph_id)
+        return tuple(Tensor(full, i, s, graph_id) for i, s in enumerate(outputs))
+
+    def _checked_output(self, op: Op, shape: Shape, inputs: tuple) -> Shape:
+        """An output shape of sizes (ints or symbols) within the limit, none surely empty."""
+        shape = self._output_shape(op, shape)
+        if any(surely_below(d, 1) for d in shape):
+            raise op.fail("output", f"would be empty: {fmt(shape)} from input "
+                                    + " and ".join(fmt(t.shape) for t in inputs))
+        return shape
 
     def node(self, name: str) -> Node:
         try:
@@ -180,8 +188,6 @@ class Graph:
 
     @staticmethod
     def _output_shape(op: Op, shape: Shape) -> Shape:
-        if all(type(d) is int and 1 <= d <= limits.MAX_DIMENSION for d in shape):
-            return tuple(shape)  # the common case: a checked positive size needs no more
         try:
             return tuple(as_dim(d, "output size") for d in shape)
         except TooLarge:
@@ -198,3 +204,13 @@ class Graph:
         if not isinstance(name, str) or not _NAME.match(name):
             raise GraphError(f"graph '{self.name}': names are letters, digits, '_' and '-', got "
                              f"{show(name, limit=60)}")
+        if len(_GOOD_NAMES) < 10_000:
+            _GOOD_NAMES.add(name)
+
+
+_GOOD_NAMES: set[str] = set()  # names that passed the check (builders use the same few over and over)
+
+
+def _plain(shape: Any) -> bool:
+    """A tuple of whole sizes from 1 to the limit: an output shape that needs no further check."""
+    return type(shape) is tuple and all(type(d) is int and 1 <= d <= limits.MAX_DIMENSION for d in shape)

@@ -22,19 +22,21 @@ class ProgressBar:
 
     WIDTH = 24
 
-    def __init__(self, enabled: bool | None = None, stream: IO[str] | None = None, delay: float = 0.5):
-        self.stream = stream or sys.stderr
+    def __init__(self, enabled: bool | None = None, stream: IO[str] | None = None, delay: float = 0.5,
+                 clock=time.perf_counter):
+        self.stream, self.clock = stream or sys.stderr, clock
         self.enabled = _is_terminal(self.stream) if enabled is None else enabled
-        self.started = time.perf_counter()
-        self.delay, self.shown, self.last = delay, False, 0.0
-        self.stage, self.stage_started = "", self.started
+        self.started = self.clock()
+        self.delay, self.shown, self.last = delay, False, float("-inf")
+        self.stage, self.stage_started, self.last_seen = "", self.started, self.started
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         if not self.enabled:
             return
-        now = time.perf_counter()
-        if stage != self.stage:
-            self.stage, self.stage_started = stage, now
+        now = self.clock()
+        if stage != self.stage:  # a stage first seen part done began when the last one ended
+            self.stage, self.stage_started = stage, (now if done == 0 else self.last_seen)
+        self.last_seen = now
         if now - self.started < self.delay or (now - self.last < 0.1 and done < total):
             return
         self.last, self.shown = now, True
@@ -44,7 +46,7 @@ class ProgressBar:
     def close(self) -> None:
         """End the line (when one was drawn), the last state left on screen."""
         if self.shown:
-            self.stream.write(f"\r{self.stage}: done in {time.perf_counter() - self.started:.1f} s\x1b[K\n")
+            self.stream.write(f"\r{self.stage}: done in {self.clock() - self.started:.1f} s\x1b[K\n")
             self.stream.flush()
             self.shown = False
 

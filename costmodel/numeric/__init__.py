@@ -26,7 +26,6 @@ point-by-point estimate, ``auto`` evaluates point by point.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Callable, Iterator, Mapping, Sequence
@@ -144,9 +143,12 @@ def plan_sweep(target: Any, grid: Mapping[str, Sequence], *, values: Mapping[str
     values of parameters held fixed; ``progress(stage, done, total)``, when given, is called as the work
     advances (stages ``building``, ``checking``, ``sweep``).
     """
+    return _plan(make_grid(target, grid, values, convention, fuse), method, progress)
+
+
+def _plan(checked: Grid, method: str, progress: Callable | None) -> Sweep:
     if method not in METHODS:
         raise UsageError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
-    checked = make_grid(target, grid, values, convention, fuse)
     from .pointwise import timed_first_point
 
     first, seconds = timed_first_point(checked)  # the first point, built: refusals show at once
@@ -192,11 +194,11 @@ def sweep(target: Any, grid: Mapping[str, Sequence], *, values: Mapping[str, Any
     """
     if not isinstance(as_frame, bool):
         raise UsageError(f"as_frame must be true or false, got {as_frame!r}")
-    planned = plan_sweep(target, grid, values=values, convention=convention, fuse=fuse, method=method,
-                         progress=progress)
-    if len(planned) > limits.MAX_RESULT_POINTS:
-        raise UsageError(f"the grid has {len(planned)} points, more than sweep returns at once "
+    checked = make_grid(target, grid, values, convention, fuse)
+    if checked.points > limits.MAX_RESULT_POINTS:
+        raise UsageError(f"the grid has {checked.points} points, more than sweep returns at once "
                          f"({limits.MAX_RESULT_POINTS}, the limit MAX_RESULT_POINTS): use iter_sweep, chunk by chunk")
+    planned = _plan(checked, method, progress)
     parts = [_result(planned.grid, part) for part in planned.rows(chunk)]
     import numpy as np
 

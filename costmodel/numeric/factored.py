@@ -213,17 +213,27 @@ def _slots(graph: Any) -> tuple[tuple, list]:
     node its hyper-parameters and output shapes, flattened. Two graphs are the same network when both are
     equal."""
     structure, values = [], [graph.batch]
+    extend, append = values.extend, values.append
     for name, tensor in graph.inputs.items():
         structure.append(("input", name, len(tensor.shape)))
-        values += list(tensor.shape)
+        extend(tensor.shape)
     for node in graph.nodes:
-        row = [flat(v) for v in vars(node.op).values()]  # a frozen dataclass's fields, in their order
+        lengths = []
+        for v in vars(node.op).values():  # a frozen dataclass's fields, in their order
+            if type(v) is tuple and all(type(x) is int for x in v):
+                extend(v)
+                lengths.append(len(v))
+            elif isinstance(v, (tuple, list)):
+                parts = flat(v)
+                extend(parts)
+                lengths.append(len(parts))
+            else:
+                append(v)
+                lengths.append(1)
         structure.append((node.name, type(node.op).__name__, tuple((t.node, t.index) for t in node.inputs),
-                          tuple(len(r) for r in row), tuple(len(s) for s in node.outputs)))
-        for r in row:
-            values += r
+                          tuple(lengths), tuple(len(s) for s in node.outputs)))
         for shape in node.outputs:
-            values += list(shape)
+            extend(shape)
     return tuple(structure), values
 
 
@@ -351,29 +361,40 @@ def _matches(block: Block, built: Any, at: dict) -> bool:
 
 def _verify(grid: Grid, groups: list, blocks: list, index_of: dict, report: Callable, started: float,
             budget: float | None) -> int:
-    """Build every configuration's first point (the other groups at their first point) and compare it with
-    the symbolic graph there; configurations that differ get blocks of their own. Returns the builds made."""
-    total = sum(len(g.representatives) for g in groups)
-    done = 0
+    """Build every configuration's first point and compare the graph with the symbolic one there. One build
+    checks one configuration of every group at once (the i-th of each, the groups with fewer configurations
+    starting over); where it differs, each group's configuration is built alone (the others at their first
+    point) to find the one whose graph differs, which gets a block of its own. Returns the builds made."""
+    total = max(len(g.representatives) for g in groups)
     enumerated = {g for b in blocks for g in b.masks}
-    for g, group in enumerate(groups):
-        for k, index in enumerate(group.representatives):
-            at = {h: 0 for h in range(len(groups))}
-            at[g] = index
-            point = {**grid.fixed}
-            for h, other in enumerate(groups):
-                point.update(other.point(grid, at[h]))
-            block = _block_for(blocks, groups, at)
-            built = grid.build(point)
-            if not _matches(block, built, at):
-                if g in enumerated:
-                    raise Fallback("a graph built for enumerated values differs from its symbolic graph")
-                _differing(grid, groups, blocks, block, g, k, point, built, at, index_of)
-            done += 1
-            report("checking", done, total)
-            if budget is not None and done > 3 and (time.perf_counter() - started) * total / done > budget:
-                raise Fallback("checking the configurations would take longer than evaluating point by point")
-    return done
+    builds = 0
+    for i in range(total):
+        at = {g: group.representatives[i % len(group.representatives)] for g, group in enumerate(groups)}
+        built, builds = _built(grid, groups, at), builds + 1
+        if not _matches(_block_for(blocks, groups, at), built, at):
+            for g in range(len(groups)):
+                alone = {h: (at[g] if h == g else 0) for h in range(len(groups))}
+                single, builds = _built(grid, groups, alone), builds + 1
+                if not _matches(_block_for(blocks, groups, alone), single, alone):
+                    if g in enumerated:
+                        raise Fallback("a graph built for enumerated values differs from its symbolic graph")
+                    k = int(groups[g].config[at[g]])
+                    _differing(grid, groups, blocks, _block_for(blocks, groups, alone), g, k, single, alone,
+                               index_of)
+            if not _matches(_block_for(blocks, groups, at), built, at):
+                raise Fallback("configurations of two groups together build a graph neither predicts")
+        report("checking", i + 1, total)
+        if budget is not None and i > 3 and (time.perf_counter() - started) * total / (i + 1) > budget:
+            raise Fallback("checking the configurations would take longer than evaluating point by point")
+    return builds
+
+
+def _built(grid: Grid, groups: list, at: dict) -> Any:
+    """The numeric graph at the sub-grid points ``at`` ``{group: index}`` (a refusal is a UsageError)."""
+    point = {**grid.fixed}
+    for h, group in enumerate(groups):
+        point.update(group.point(grid, at[h]))
+    return grid.build(point)
 
 
 def _block_for(blocks: list, groups: list, at: dict) -> Block:
@@ -386,12 +407,13 @@ def _block_for(blocks: list, groups: list, at: dict) -> Block:
     raise AssertionError("no block holds for a point")  # the masks cover every configuration
 
 
-def _differing(grid: Grid, groups: list, blocks: list, block: Block, g: int, k: int, point: dict, built: Any,
-               at: dict, index_of: dict) -> None:
-    """A block for configuration ``k`` of group ``g``, whose built graph differs from ``block``'s."""
+def _differing(grid: Grid, groups: list, blocks: list, block: Block, g: int, k: int, built: Any, at: dict,
+               index_of: dict) -> None:
+    """A block for configuration ``k`` of group ``g``, whose graph ``built`` at ``at`` differs from
+    ``block``'s."""
     if len(blocks) >= MAX_BLOCKS:
         raise Fallback("too many configurations build graphs of their own")
-    own = {a: point[a] for a in groups[g].axes}
+    own = groups[g].point(grid, at[g])
     symbols = {a: symbol(grid.target, a) for h, other in enumerate(groups) if h != g for a in other.axes
                if a not in block.fixed}
     masks = dict(block.masks)
