@@ -1,5 +1,6 @@
-"""The specs shipped in costmodel/examples/: the G1 pair in closed form, and the hand-written MobileNet v2 and
-ShuffleNet v2 1x equal to the zoo builders layer by layer (name, stage, op, shapes, flops, params, mac)."""
+"""The specs shipped in costmodel/examples/: the G1 pair in closed form, the hand-written MobileNet v2 and
+ShuffleNet v2 1x equal to the zoo builders layer by layer (name, stage, op, shapes, flops, params, mac), and six
+torchvision networks whose totals are torchvision's own, as PyTorch recorded them."""
 import json
 import subprocess
 import sys
@@ -11,7 +12,20 @@ import costmodel as cm
 from costmodel.spec import EXAMPLES, load_spec
 from costmodel.symbolic import symbols
 
-SHIPPED = {"g1_block_pair", "shufflenet_v2_unit", "mobilenet_v2_block", "mobilenet_v2", "shufflenet_v2"}
+# (flops, params) of torchvision 0.28.0 models under torch 2.13.0 (CPU), one 3x224x224 image (Inception v3:
+# 3x299x299), no weights, GoogLeNet and Inception v3 without auxiliary classifiers: flops is
+# torch.utils.flop_counter.FlopCounterMode's total / 2, params is sum(p.numel() for p in model.parameters()).
+# Recorded by benchmarks/record_spec_examples.py (the same totals are in the onnx cross-check's reference.json).
+TORCHVISION = {
+    "densenet121": (2_834_161_664, 7_978_856),
+    "googlenet": (1_498_376_192, 6_624_904),
+    "efficientnet_b0": (385_814_752, 5_288_548),
+    "mnasnet": (314_415_872, 4_383_312),  # torchvision's mnasnet1_0
+    "regnet_x_400mf": (413_812_608, 5_495_976),
+    "inception_v3": (5_713_216_096, 23_834_568),
+}
+SHIPPED = {"g1_block_pair", "shufflenet_v2_unit", "mobilenet_v2_block", "mobilenet_v2", "shufflenet_v2",
+           *TORCHVISION}
 
 
 def rows(analysis):
@@ -113,3 +127,45 @@ def test_g1_pair_through_the_command_line_symbolic_then_numeric():
     import sympy
     assert sympy.sympify(mac(), locals={"c1": c1, "c2": c2}) == 2 * (56 * 56 * (c1 + c2) + c1 * c2)
     assert mac("-s", "c1=128", "-s", "c2=128") == 2 * (56 * 56 * 256 + 128 * 128)
+
+
+@pytest.mark.parametrize("name", sorted(TORCHVISION))
+def test_torchvision_network_gives_torchvisions_counts(name):
+    totals = cm.analyze(load_spec(example(name))).totals
+    assert (totals.flops, totals.params) == TORCHVISION[name]
+
+
+def test_regnet_example_with_800mf_stage_symbols_is_regnet_x_800mf():
+    """The comment of regnet_x_400mf.yaml: torchvision's BlockParams for RegNetX-800MF (depth 16, w_0 56,
+    w_a 35.73, w_m 2.28) give widths 64 128 288 672 and depths 1 3 7 5; torchvision 0.28.0 / torch 2.13.0
+    count 799,699,712 multiply-adds (FlopCounterMode / 2) and 7,259,656 parameters for regnet_x_800mf
+    (benchmarks/record_spec_examples.py)."""
+    values = dict(w1=64, w2=128, w3=288, w4=672, d1=1, d2=3, d3=7, d4=5)
+    totals = cm.analyze(load_spec(example("regnet_x_400mf"), values)).totals
+    assert (totals.flops, totals.params) == (799_699_712, 7_259_656)
+
+
+def commands_in_comments():
+    """Every ``costmodel table FILE.yaml ...`` an example's comments show, as (example, arguments)."""
+    import re
+    import shlex
+
+    found = []
+    for path in sorted(EXAMPLES.glob("*.yaml")):
+        for line in path.read_text().splitlines():
+            match = re.match(r"^#\s+costmodel table (\S+\.yaml)(.*?)(\s{2,}.*)?$", line)
+            if match:
+                assert match.group(1) == path.name, f"{path.name} shows a command on {match.group(1)}"
+                found.append((path.stem, shlex.split(match.group(2))))
+    return found
+
+
+@pytest.mark.parametrize("name,arguments", commands_in_comments(), ids=lambda value: str(value))
+def test_every_command_an_example_shows_runs(name, arguments):
+    from click.testing import CliRunner
+
+    from costmodel.cli import main
+
+    ran = CliRunner().invoke(main, ["table", str(example(name)), *arguments, "--format", "json"])
+    assert ran.exit_code == 0, ran.output
+    assert json.loads(ran.output)["totals"]["flops"]
