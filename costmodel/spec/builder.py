@@ -110,7 +110,7 @@ class _Builder:
     def run(self, entries: list, scope: Scope) -> None:
         for entry in entries:
             if entry.when is not None:
-                names = LayerNames(scope.names, lambda entry=entry: self.inputs(entry, scope))
+                names = LayerNames(scope.names, lambda entry=entry: self.inputs(entry, scope), scope.inputs)
                 if not truth_value(entry.when, names, "when"):
                     continue
             if not isinstance(entry, Group) and entry.name in scope.produced:
@@ -186,7 +186,7 @@ class _Builder:
 
     # ----- op layers ----------------------------------------------------------------------------------------
     def add_op(self, entry: OpLayer, scope: Scope) -> None:
-        names = LayerNames(scope.names, lambda: self.inputs(entry, scope))
+        names = LayerNames(scope.names, lambda: self.inputs(entry, scope), scope.inputs)
         full = ".".join([*self.prefix, entry.name])
         op_name = entry.op_class.__name__
         arguments = {}
@@ -310,7 +310,7 @@ class _Builder:
         self.produce(entry, x, scope)
 
     def run_block(self, block: Block, entry: Instance, index: int, inputs: tuple, caller: Scope) -> Tensor:
-        caller_names = LayerNames(caller.names, lambda: list(inputs))
+        caller_names = LayerNames(caller.names, lambda: list(inputs), caller.inputs)
         names = dict(self.symbols)  # a block sees the symbols and its own parameters
         overrides = entry.overrides.get(index, (None, {}))[1]
         for parameter in block.parameters:
@@ -318,7 +318,7 @@ class _Builder:
             if given is not None:
                 value = scalar_value(given[1], caller_names, f"argument {parameter.name}")
             elif parameter.default is not None:
-                value = scalar_value(parameter.default, LayerNames(names, lambda: list(inputs)),
+                value = scalar_value(parameter.default, LayerNames(names, lambda: list(inputs), inputs),
                                      f"parameter {parameter.name} of block {block.name}")
             else:
                 which = f" (instance {index})" if entry.repeat is not None else ""

@@ -28,11 +28,12 @@ from .entries import (
 from .expressions import FUNCTIONS
 from .limits import MAX_NESTING, MAX_NODES, MAX_SYMBOLS
 from .problem import at, quote
-from .values import check_declared_name
+from .values import LayerNames, check_declared_name
 from .yamltree import Mapping, Scalar, Sequence, Value
 
-#: names that expressions give a meaning of their own: functions and the shape of a layer's input
-RESERVED = frozenset(FUNCTIONS) | {"in_channels", "in_height", "in_width"}
+#: names that expressions give a meaning of their own: functions, the shape of a layer's input and of its
+#: scope's input
+RESERVED = frozenset(FUNCTIONS) | set(LayerNames.SHAPE_NAMES) | set(LayerNames.SCOPE_NAMES)
 TOP_KEYS = ("name", "description", "input", "batch", "symbols", "blocks", "layers")
 BLOCK_KEYS = ("params", "layers", "output", "description")
 SYMBOL_KEYS = ("default", "integer", "description")

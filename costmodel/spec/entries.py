@@ -267,8 +267,8 @@ def _arguments(node: Value, block: Any, what: str) -> dict:
     for key, (key_node, value) in node.entries.items():
         if key not in names:
             listed = ", ".join(names) if names else "none"
-            raise at(key_node, f"block {block.name} has no parameter {quote(key)}{suggest(key, names)}; its "
-                               f"parameters: {listed}")
+            hint = COMMA_HINT if not key.isidentifier() else suggest(key, names)
+            raise at(key_node, f"block {block.name} has no parameter {quote(key)}{hint}; its parameters: {listed}")
         if not isinstance(value, Scalar) or value.value is None:
             raise at(value, f"argument {key} must be a number or an expression, got {value.describe()}")
     return dict(node.entries)

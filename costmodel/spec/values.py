@@ -36,30 +36,40 @@ LIMIT_TEXT = f"2**{MAX_DIMENSION.bit_length() - 1}"
 
 class LayerNames(MappingType):
     """The names an expression of a layer sees: ``base`` plus ``in_channels``, ``in_height`` and
-    ``in_width`` of the layer's first input, found (by calling ``inputs``) only when used."""
+    ``in_width`` of the layer's first input, found (by calling ``inputs``) only when used, and
+    ``input_channels``, ``input_height`` and ``input_width`` of the first tensor its scope reads (``scope``:
+    the block instance's input, a branch's, or the spec's: what ``from: input`` reads)."""
 
     SHAPE_NAMES = ("in_channels", "in_height", "in_width")
+    SCOPE_NAMES = ("input_channels", "input_height", "input_width")
 
-    def __init__(self, base: MappingType, inputs: Callable[[], list] | None):
+    def __init__(self, base: MappingType, inputs: Callable[[], list] | None, scope: tuple = ()):
         self.base = base
         self.inputs = inputs
+        self.scope = scope
 
     def __getitem__(self, name: str) -> Any:
         if name in self.SHAPE_NAMES and self.inputs is not None:
-            shape = self.inputs()[0].shape
-            axis = self.SHAPE_NAMES.index(name)
-            if axis and len(shape) != 3:
-                raise ExpressionError(f"{name} needs an input of shape [C, H, W], got [{shape[0]}]")
-            return shape[axis]
+            return _axis(self.inputs()[0].shape, self.SHAPE_NAMES.index(name), name)
+        if name in self.SCOPE_NAMES and self.scope:
+            return _axis(self.scope[0].shape, self.SCOPE_NAMES.index(name), name)
         return self.base[name]
 
     def __iter__(self):
         yield from self.base
         if self.inputs is not None:
             yield from self.SHAPE_NAMES
+        if self.scope:
+            yield from self.SCOPE_NAMES
 
     def __len__(self) -> int:
-        return len(self.base) + (3 if self.inputs is not None else 0)
+        return len(self.base) + (3 if self.inputs is not None else 0) + (3 if self.scope else 0)
+
+
+def _axis(shape: tuple, axis: int, name: str) -> Any:
+    if axis and len(shape) != 3:
+        raise ExpressionError(f"{name} needs an input of shape [C, H, W], got [{shape[0]}]")
+    return shape[axis]
 
 
 def expression_problem(node: Scalar, error: ExpressionError, what: str, names: MappingType | None) -> Problem:
