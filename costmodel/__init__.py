@@ -19,7 +19,7 @@ __all__ = ["CONVENTIONS", "FUSIONS", "Analysis", "Cost", "LayerCost", "analyze",
            "DeformableConv2d", "Flatten", "GlobalAvgPool", "HardSigmoid", "HardSwish", "Identity", "LeakyReLU",
            "Linear", "LocalResponseNorm", "MaxPool2d", "MaxUnpool2d", "Mul", "ReLU", "ReLU6", "Shift", "Sigmoid", "Split", "Swish",
            "Upsample", "depthwise", "symbols", "Parameter", "Target", "load", "target", "Table", "table", "sweep", "iter_sweep",
-           "from_torch"]
+           "from_torch", "make_divisible"]
 
 
 def __getattr__(name: str):
@@ -31,4 +31,8 @@ def __getattr__(name: str):
         from .onnx.torch import from_torch
 
         return from_torch
+    if name == "make_divisible":  # the zoo's builders load only when asked for
+        from .zoo.common import make_divisible
+
+        return make_divisible
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

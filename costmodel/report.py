@@ -176,8 +176,12 @@ def by_stage(analysis: Analysis, bytes_per_element: Any = 4) -> Table:
     """The papers' layout: layer, output size, kernel, stride, repeat, output channels, costs.
 
     A stage built of numbered blocks (``stage2.0``, ``stage2.1``…) gives one row per run of consecutive
-    blocks with the same stride and output channels (ShuffleNet's "stride 2, repeat 1" then "stride 1,
-    repeat 3"); a stage of single layers gives one row with the kernel and stride of its first window op.
+    blocks with the same stride and output (ShuffleNet's "stride 2, repeat 1" then "stride 1, repeat 3");
+    blocks of the same layers (names, ops, kernels) that differ only in channel count share a row too, whose
+    channels are the range, first to last (DenseNet's dense blocks, ``96–256``). A stage of single
+    layers gives one row with the kernel and stride of its first window op; a stage whose layers branch
+    (some layer reads other than the layer before it: Inception modules) shows every kernel of its window
+    ops in order (``1x1, 3x3, 5x5``) and the largest stride.
     """
     graph = analysis.graph
     stages: dict[str, list[LayerCost]] = {}
@@ -196,7 +200,7 @@ def by_stage(analysis: Analysis, bytes_per_element: Any = 4) -> Table:
             cost = sum((l.cost for block in run for l in block), Cost())
             out = run[0][-1].node.outputs[0]
             rows.append({"layer": stage if index == 0 else None, "output size": _size(out), "kernel": None,
-                         "stride": _stride(run[0]), "repeat": len(run), "channels": out[0],
+                         "stride": _stride(run[0]), "repeat": len(run), "channels": _channels(run),
                          **_costs(cost, bytes_per_element)})
     columns = ("layer", "output size", "kernel", "stride", "repeat", "channels", "flops", "params", "mac",
                "mac_bytes")
@@ -232,15 +236,52 @@ def _stride(block: list[LayerCost]) -> Any:
     return exact_ratio(size_in[1], size_out[1])
 
 
+def _layers(block: list[LayerCost]) -> tuple:
+    """Each layer's name in the block, op kind and kernel: what blocks that differ only in channels share."""
+    return tuple((l.name.split(".", 2)[2], l.op.kind, getattr(l.op, "kernel", None)) for l in block)
+
+
+def _same_row(first: list[LayerCost], block: list[LayerCost]) -> bool:
+    """Same stride and output, or same stride and output size and the same layers (channels aside)."""
+    if _stride(first) != _stride(block):
+        return False
+    first_out, out = first[-1].node.outputs[0], block[-1].node.outputs[0]
+    return first_out == out or (first_out[1:] == out[1:] and _layers(first) == _layers(block))
+
+
 def _runs(blocks: list[list[LayerCost]]) -> list[list[list[LayerCost]]]:
     runs: list[list[list[LayerCost]]] = []
     for block in blocks:
-        signature = (_stride(block), block[-1].node.outputs[0])
-        if runs and (_stride(runs[-1][0]), runs[-1][0][-1].node.outputs[0]) == signature:
+        if runs and _same_row(runs[-1][0], block):
             runs[-1].append(block)
         else:
             runs.append([block])
     return runs
+
+
+def _channels(run: list[list[LayerCost]]) -> Any:
+    """The run's output channels, or ``first–last`` when its blocks' differ."""
+    first, last = run[0][-1].node.outputs[0][0], run[-1][-1].node.outputs[0][0]
+    if all(block[-1].node.outputs[0][0] == first for block in run):
+        return first
+    from .render import text_of
+
+    return f"{text_of(first)}–{text_of(last)}"
+
+
+def _branches(layers: list[LayerCost]) -> bool:
+    """Whether some layer of the stage reads other than the output of the layer before it."""
+    return any(tuple(t.node for t in layer.node.inputs) != (before.name,) for before, layer in zip(layers, layers[1:]))
+
+
+def _branch_window(layers: list[LayerCost]) -> dict[str, Any]:
+    """Every distinct kernel of the stage's window ops, in order (``1x1, 3x3``), and the largest stride."""
+    windows = [hyper(l) for l in layers if isinstance(getattr(l.op, "kernel", None), tuple)]
+    kernels = list(dict.fromkeys(w["kernel"] for w in windows))
+    strides = [w["stride"] for w in windows if isinstance(w["stride"], tuple)]
+    largest = max(strides, key=lambda s: s[0] * s[1]) if strides and all(is_number(v) for s in strides for v in s) \
+        else None
+    return {"kernel": ", ".join("x".join(map(str, k)) for k in kernels) or None, "stride": largest}
 
 
 def _single_row(stage: str, layers: list[LayerCost], bytes_per_element: Any) -> dict[str, Any]:
@@ -248,6 +289,8 @@ def _single_row(stage: str, layers: list[LayerCost], bytes_per_element: Any) -> 
     if first.op.kind == "global_avg_pool":
         _, h, w = first.node.input_shapes[0]
         window = {"kernel": (h, w), "stride": None}
+    elif _branches(layers):
+        window = _branch_window(layers)
     else:
         found = next((l for l in layers if isinstance(getattr(l.op, "kernel", None), tuple)), None)
         window = hyper(found) if found is not None else {"kernel": None, "stride": None}

@@ -106,3 +106,64 @@ def test_every_format_renders_every_grouping():
         render(table(result), "xml")
     with pytest.raises(cm.UsageError):
         table(result, "colour")
+
+
+def test_dense_blocks_collapse_to_one_row_with_their_channel_range():
+    """DenseNet-121 (Huang et al. 2017, Table 1): dense blocks of 6, 12, 24, 16 layers, growth 32, on 64, 128,
+    256, 512 input channels (the stem's 64, then each transition halving): layer i of a block outputs
+    c0 + 32*i channels. One row per block (the layers differ only in channels), 13 rows in all."""
+    from costmodel.spec import EXAMPLES, load_spec
+
+    rows = table(cm.analyze(load_spec(EXAMPLES / "densenet121.yaml")), "stage").rows
+    dense = [r for r in rows if (r["layer"] or "").startswith("denseblock")]
+    expected = [(f"denseblock{b}", n, f"{c0 + 32}–{c0 + 32 * n}") for b, (n, c0) in
+                enumerate(zip((6, 12, 24, 16), (64, 128, 256, 512)), 1)]
+    assert [(r["layer"], r["repeat"], r["channels"]) for r in dense] == expected
+    assert len(rows) == 1 + 2 + 4 + 3 + 3  # image, stem conv and pool, blocks, transitions, norm5 pool fc
+    assert sum(r["flops"] for r in rows[1:]) == cm.analyze(load_spec(EXAMPLES / "densenet121.yaml")).totals.flops
+
+
+def test_blocks_of_other_layers_join_only_with_equal_outputs():
+    """Blocks of other layers share a row only with the same output, as before: ResNet-50's conv2_x (a
+    projection in the first block only) is one row of 3; MobileNet v2's row 5 at width 1 one row of 3."""
+    def rows(name):
+        return table(cm.analyze(cm.load(name)), "stage").rows
+
+    def run_of(found, stage):
+        at = next(i for i, r in enumerate(found) if r["layer"] == stage)
+        return (found[at]["repeat"], found[at]["channels"])
+
+    assert run_of(rows("resnet50"), "conv2_x") == (3, 256)
+    assert run_of(rows("mobilenet_v2"), "bottleneck5") == (3, 96)
+
+
+def test_a_branching_stage_shows_every_kernel_not_its_first_conv():
+    """GoogLeNet's inception modules (torchvision: 1x1; 1x1, 3x3; 1x1, 3x3; 3x3 max pool, 1x1) and Inception v3's
+    (Mixed_6b: 1x1, 1x7, 7x1 and a 3x3 average pool; Mixed_6a reduces with stride-2 convs and pool)."""
+    from costmodel.spec import EXAMPLES, load_spec
+
+    def stage_rows(name):
+        return {r["layer"]: r for r in table(cm.analyze(load_spec(EXAMPLES / f"{name}.yaml")), "stage").rows}
+
+    googlenet = stage_rows("googlenet")
+    assert (googlenet["inception3a"]["kernel"], googlenet["inception3a"]["stride"]) == ("1x1, 3x3", 1)
+    assert googlenet["conv1"]["kernel"] == (7, 7)  # a chain keeps its first window op's kernel
+    inception = stage_rows("inception_v3")
+    assert inception["Mixed_6b"]["kernel"] == "1x1, 1x7, 7x1, 3x3"
+    assert (inception["Mixed_6a"]["kernel"], inception["Mixed_6a"]["stride"]) == ("3x3, 1x1", 2)
+    text = render(table(cm.analyze(load_spec(EXAMPLES / "googlenet.yaml")), "stage"), "text")
+    assert any(line.startswith("inception4a") and "1x1, 3x3" in line for line in text.splitlines())
+
+
+def test_make_divisible_is_exported_at_the_top_level():
+    """The reference code's rule (new = max(8, int(v + 4) // 8 * 8), plus 8 when below 0.9 v), computed here
+    with floats for a few widths of 32 channels, against costmodel.make_divisible on exact fractions."""
+    from fractions import Fraction
+
+    def reference(value, divisor=8):
+        new = max(divisor, int(value + divisor / 2) // divisor * divisor)
+        return new + divisor if new < 0.9 * value else new
+
+    for width in (Fraction(1, 4), Fraction(7, 20), Fraction(1, 2), Fraction(3, 4), Fraction(7, 5)):
+        assert cm.make_divisible(32 * width) == reference(32 * float(width))
+    assert "make_divisible" in cm.__all__
