@@ -81,6 +81,10 @@ def test_mobilenet_block_is_a_residual_block_of_row_two():
     ({"width": Fraction(7, 5)}, {"width": 1.4}), ({"width": Fraction(7, 20), "resolution": 96},
                                                   {"width": 0.35, "resolution": 96}),
     ({"resolution": "resolution", "classes": "classes"}, "symbolic"),
+    # rounding makes the first block of row 1 (1/4: 32 and 16 times it round to 8) and of row 5 (3/20: 64 and
+    # 96 times it round to 16) keep their width: the reference code and the zoo add the shortcut there
+    ({"width": Fraction(1, 4)}, {"width": 0.25}), ({"width": Fraction(3, 20)}, {"width": 0.15}),
+    ({"width": "alpha", "rounded_shortcuts": 0}, "symbolic width"),
 ])
 def test_hand_written_mobilenet_v2_equals_the_zoo_layer_by_layer(values, settings):
     import costmodel.zoo.mobilenet  # noqa: F401  registers the builder
@@ -88,6 +92,9 @@ def test_hand_written_mobilenet_v2_equals_the_zoo_layer_by_layer(values, setting
 
     if settings == "symbolic":
         settings = dict(zip(("resolution", "classes"), symbols("resolution classes")))
+    if settings == "symbolic width":
+        import sympy
+        settings = {"width": sympy.Symbol("alpha", positive=True)}
     mine = cm.analyze(load_spec(example("mobilenet_v2"), values))
     zoo = cm.analyze(build("mobilenet_v2", **settings))
     assert rows(mine) == rows(zoo)
@@ -169,3 +176,18 @@ def test_every_command_an_example_shows_runs(name, arguments):
     ran = CliRunner().invoke(main, ["table", str(example(name)), *arguments, "--format", "json"])
     assert ran.exit_code == 0, ran.output
     assert json.loads(ran.output)["totals"]["flops"]
+
+
+def test_mobilenet_v2_rounding_adds_the_shortcuts_the_reference_code_adds():
+    """The widths seen by the first blocks of rows 1 and 5, by the reference code's rule written here."""
+    def make_divisible(value, divisor=8):
+        new = max(divisor, int(value + divisor / 2) // divisor * divisor)
+        return new + divisor if new < 0.9 * value else new
+
+    def adds(width):
+        graph = load_spec(example("mobilenet_v2"), {"width": width})
+        return {node.name for node in graph if node.op.kind == "add"}
+
+    assert make_divisible(32 * 0.25) == make_divisible(16 * 0.25) and "bottleneck1.0.add" in adds(Fraction(1, 4))
+    assert make_divisible(64 * 0.15) == make_divisible(96 * 0.15) and "bottleneck5.0.add" in adds(Fraction(3, 20))
+    assert not {"bottleneck1.0.add", "bottleneck5.0.add"} & adds(1)
