@@ -16,13 +16,15 @@ The references, computed from the torch model, never from the ONNX file costmode
 * flops: PyTorch's ``FlopCounterMode`` total divided by 2 (it counts a multiply and an add as 2), in total and
   per module; and, per conv / linear module, the multiply-adds computed from the module's shapes by a forward
   hook: ``out.numel() * (c_in / groups) * prod(kernel)`` for a convolution, ``out.numel() * in_features`` for
-  a linear layer (biases excluded, as in costmodel's ``paper`` convention).
+  a linear layer (biases excluded, as in costmodel's ``paper`` convention). Attention is run as the exporter
+  traces it (``traced_attention``: no MultiheadAttention fast path, the math kernel of
+  scaled_dot_product_attention), else FlopCounterMode misses it.
 * params: ``sum(p.numel() for p in model.parameters())``, and the elements of the exported file's learnable
   initializers: those consumed as Conv / ConvTranspose / Gemm / MatMul weights and biases, as the scale and
   bias of BatchNormalization / LayerNormalization / InstanceNormalization / GroupNormalization (never the
   running mean and variance), as PRelu slopes, and float tensors of more than one element added to or
   multiplied with an activation (biases after a MatMul, layer-scale tensors, position embeddings) or
-  expanded and concatenated to one (class tokens). In eval mode the exporter folds BatchNorm into the
+  expanded and concatenated to one (class tokens); never a torch buffer. In eval mode the exporter folds BatchNorm into the
   preceding conv, so the second number is smaller than the first for most networks.
 
 ``check`` imports each file with ``costmodel.load`` and compares, per conv and linear layer and in total,
@@ -33,6 +35,7 @@ and ``reference.json`` (a scratch area to share; nothing is compared).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import json
 import math
@@ -127,6 +130,28 @@ def layer_flops(module: nn.Module, output: torch.Tensor) -> int:
     return output.numel() * module.in_features
 
 
+@contextlib.contextmanager
+def traced_attention():
+    """Run attention the way the exporter traces it, so that FlopCounterMode sees the same arithmetic.
+
+    In eval mode without gradients ``nn.MultiheadAttention`` (ViT) takes a fast path, one
+    ``aten._native_multi_head_attention`` call that FlopCounterMode does not count (ViT-B/16 would read
+    11.27 G multiply-adds: its projections and attention products missing); and on the CPU
+    ``F.scaled_dot_product_attention`` runs ``aten._scaled_dot_product_flash_attention_for_cpu``, which it
+    does not count either. The exporter writes the slow path: the in/out projections as MatMul/Gemm and
+    attention as MatMul, Softmax, MatMul. With the fast path off and the math kernel chosen, FlopCounterMode
+    counts those as addmm and bmm (ViT-B/16: 17.56 G, the published figure)."""
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+
+    fast = torch.backends.mha.get_fastpath_enabled()
+    torch.backends.mha.set_fastpath_enabled(False)
+    try:
+        with sdpa_kernel(SDPBackend.MATH):
+            yield
+    finally:
+        torch.backends.mha.set_fastpath_enabled(fast)
+
+
 def torch_reference(model: nn.Module, shape) -> dict:
     """FlopCounterMode / 2 in total and per module, hook-computed multiply-adds per conv / linear module,
     and sum(p.numel())."""
@@ -143,7 +168,7 @@ def torch_reference(model: nn.Module, shape) -> dict:
             handles.append(module.register_forward_hook(hook))
     x = torch.randn(*shape)
     try:
-        with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        with torch.no_grad(), traced_attention(), FlopCounterMode(display=False) as counter:
             model(x)
     finally:
         for handle in handles:
@@ -178,9 +203,13 @@ ELEMENTWISE_PARAMETER_OPS = ("Add", "Mul", "Sub", "Concat", "Expand")
 FLOAT_TYPES = (1, 10, 11, 16)  # FLOAT, FLOAT16, DOUBLE, BFLOAT16
 
 
-def learnable_initializers(path: Path) -> dict:
+def learnable_initializers(path: Path, buffers=frozenset()) -> dict:
     """Elements of the learnable initializers of an ONNX file, counted per consuming node (an initializer
-    reached through Identity nodes counts as the initializer), with a breakdown by consuming op."""
+    reached through Identity nodes counts as the initializer), with a breakdown by consuming op.
+
+    ``buffers`` are the torch model's buffer names (``model.named_buffers()``): the exporter names an
+    initializer after the parameter or buffer it holds, and a buffer is never learnable, whatever reads it
+    (Swin v2's ``relative_coords_table``, the input of its relative-position MLP, is a MatMul operand)."""
     import onnx
 
     model = onnx.load(str(path), load_external_data=False)
@@ -192,7 +221,7 @@ def learnable_initializers(path: Path) -> dict:
     by_op: dict[str, int] = {}
     for node in model.graph.node:
         for index, name in enumerate(node.input):
-            if name not in source or node.op_type == "Identity":
+            if name not in source or node.op_type == "Identity" or source[name] in buffers:
                 continue
             tensor = initializers[source[name]]
             numel = math.prod(tensor.dims)
@@ -207,6 +236,10 @@ def learnable_initializers(path: Path) -> dict:
             "all_initializer_elements": everything, "initializer_count": len(initializers)}
 
 
+def buffer_names(model: nn.Module) -> frozenset:
+    return frozenset(name for name, _ in model.named_buffers())
+
+
 def export_with_reference(name: str, directory: Path, log) -> dict:
     """Build, count and export one model into directory/<name>.onnx; returns its reference record."""
     started = time.perf_counter()
@@ -215,7 +248,7 @@ def export_with_reference(name: str, directory: Path, log) -> dict:
     record = torch_reference(model, shape)
     path = directory / f"{name}.onnx"
     export(model, shape, path)
-    record.update(learnable_initializers(path))
+    record.update(learnable_initializers(path, buffer_names(model)))
     record["file"] = path.name
     record["seconds"] = round(time.perf_counter() - started, 1)
     log(f"{name}: flops {record['flop_counter_total']:,}  torch params {record['torch_params']:,}  "
@@ -232,14 +265,15 @@ def write_variants(directory: Path, reference: dict, log) -> None:
     for side in (160, 224, 320):
         entry["static_flop_counter_total"][str(side)] = torch_reference(model, (1, 3, side, side))[
             "flop_counter_total"]
-    entry.update(learnable_initializers(directory / "mobilenet_v2_dynamic.onnx"))
+    entry.update(learnable_initializers(directory / "mobilenet_v2_dynamic.onnx", buffer_names(model)))
     reference["variants"]["mobilenet_v2_dynamic"] = entry
     log(f"mobilenet_v2_dynamic: static flops at 160/224/320 {entry['static_flop_counter_total']}")
     for name in ("mobilenet_v2", "shufflenet_v2_x1_0"):
         path = directory / f"{name}_opset11.onnx"
-        export(build(name), input_shape(name), path, opset=11)
+        model = build(name)
+        export(model, input_shape(name), path, opset=11)
         entry = {"file": path.name, "opset": 11, "same_reference_as": name}
-        entry.update(learnable_initializers(path))
+        entry.update(learnable_initializers(path, buffer_names(model)))
         reference["variants"][f"{name}_opset11"] = entry
         log(f"{name}_opset11: written")
 
