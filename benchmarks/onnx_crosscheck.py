@@ -6,6 +6,7 @@ Needs torch==2.13.0, torchvision==0.28.0 and onnx in a SEPARATE venv, and costmo
     PYTHONPATH=. /work/torchvenv/bin/python benchmarks/onnx_crosscheck.py check [MODEL ...]
     PYTHONPATH=. /work/torchvenv/bin/python benchmarks/onnx_crosscheck.py check --models-dir DIR
     PYTHONPATH=. /work/torchvenv/bin/python benchmarks/onnx_crosscheck.py export --out DIR [MODEL ...]
+    PYTHONPATH=. /work/torchvenv/bin/python benchmarks/onnx_crosscheck.py export --out DIR --references-only MODEL ...
 
 Every model is built with random weights (``weights=None``; nothing is downloaded), in eval mode, on a
 1x3x224x224 input (1x3x299x299 for inception_v3), and exported with
@@ -240,14 +241,16 @@ def buffer_names(model: nn.Module) -> frozenset:
     return frozenset(name for name, _ in model.named_buffers())
 
 
-def export_with_reference(name: str, directory: Path, log) -> dict:
-    """Build, count and export one model into directory/<name>.onnx; returns its reference record."""
+def export_with_reference(name: str, directory: Path, log, keep_file: bool = False) -> dict:
+    """Build, count and export one model into directory/<name>.onnx (with ``keep_file``, count only: the file
+    exported before is kept); returns its reference record."""
     started = time.perf_counter()
     model = build(name)
     shape = input_shape(name)
     record = torch_reference(model, shape)
     path = directory / f"{name}.onnx"
-    export(model, shape, path)
+    if not keep_file:
+        export(model, shape, path)
     record.update(learnable_initializers(path, buffer_names(model)))
     record["file"] = path.name
     record["seconds"] = round(time.perf_counter() - started, 1)
@@ -298,10 +301,13 @@ def export_command(args) -> int:
 
     names = args.models or list(FIRST_MODELS) + [n for n in classification_models() if n not in FIRST_MODELS]
     for name in names:
-        if name in reference["models"] and not args.force:
+        if name in reference["models"] and not (args.force or args.references_only):
+            continue
+        if args.references_only and not (directory / f"{name}.onnx").is_file():
+            log(f"{name}: no file to recount (export it first)")
             continue
         try:
-            reference["models"][name] = export_with_reference(name, directory, log)
+            reference["models"][name] = export_with_reference(name, directory, log, args.references_only)
             reference["failures"].pop(name, None)
         except Exception as error:  # noqa: BLE001 - a model that fails to export is listed with its reason
             reason = f"{type(error).__name__}: {str(error).strip().splitlines()[0] if str(error).strip() else ''}"
@@ -517,6 +523,8 @@ def main(argv=None) -> int:
     exporting = commands.add_parser("export", help="write <model>.onnx files and reference.json")
     exporting.add_argument("--out", required=True)
     exporting.add_argument("--force", action="store_true", help="redo models already in reference.json")
+    exporting.add_argument("--references-only", action="store_true",
+                           help="recount the torch references of files already exported, keeping the files")
     exporting.add_argument("--verbose", action="store_true")
     exporting.add_argument("models", nargs="*")
     checking = commands.add_parser("check", help="compare costmodel's import with the torch references")

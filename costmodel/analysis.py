@@ -11,6 +11,10 @@ Per node, with N the batch:
 * ``activations`` = N * elements of the node's outputs
 * ``intensity`` = flops / mac (multiply-adds per element moved)
 
+N is 1 instead for a node the same for every sample: a ``Constant``, and a node all of whose inputs are such
+(a computation on constants runs once per batch). A per-sample node that reads such a tensor reads it once:
+its ``mac`` is N * (elements moved less that tensor's) + that tensor's + params.
+
 Fusion switches change ``mac`` only: ``bn`` folds a BatchNorm into the convolution before it, ``activation``
 an activation into the convolution, fully connected layer, addition or folded BatchNorm before it (as
 inference engines fuse conv-BN-ReLU, FC-ReLU and add-ReLU), ``shuffle`` merges concat + channel
@@ -119,13 +123,15 @@ def receptive_fields(graph: Graph) -> dict[str, ReceptiveField]:
 
 @dataclass(frozen=True)
 class LayerCost:
-    """One node's costs, with its receptive field and whether fusion removed its mac. ``receptive`` is the
-    field itself or the graph's ``ReceptiveFields``, which compute it when ``field`` is read."""
+    """One node's costs, with its receptive field, whether fusion removed its mac, and whether it is counted
+    once per batch (a constant, or computed from constants alone). ``receptive`` is the field itself or the
+    graph's ``ReceptiveFields``, which compute it when ``field`` is read."""
 
     node: Node
     cost: Cost
     receptive: Any = dataclass_field(default=None, repr=False, compare=False)
     fused: bool = False
+    per_batch: bool = False
 
     @property
     def field(self) -> ReceptiveField:
@@ -190,7 +196,8 @@ class Analysis:
 
     def subs(self, values: Mapping[Any, Any]) -> "Analysis":
         """Substitute values for symbols (by name or Symbol) in every cost."""
-        layers = tuple(LayerCost(l.node, l.cost.subs(values), l.receptive, l.fused) for l in self.layers)
+        layers = tuple(LayerCost(l.node, l.cost.subs(values), l.receptive, l.fused, l.per_batch)
+                       for l in self.layers)
         return Analysis(self.graph, self.convention, self.fuse, layers, self.totals.subs(values))
 
 
@@ -211,7 +218,9 @@ def analyze(graph: Graph, convention: str = "paper", fuse: Iterable[str] = ()) -
     ``ptflops-aten``, ``fvcore``, ``thop``, ``torchinfo``, ``torch``) with the given fusions."""
     costs, fuse, fused = _node_costs(graph, convention, fuse)
     fields = ReceptiveFields(graph)
-    layers = tuple(LayerCost(node, cost, fields, node.name in fused) for node, cost in zip(graph.nodes, costs))
+    once = per_batch_nodes(graph)
+    layers = tuple(LayerCost(node, cost, fields, node.name in fused, node.name in once)
+                   for node, cost in zip(graph.nodes, costs))
     return Analysis(graph, convention, fuse, layers, add_costs(costs))
 
 
@@ -226,7 +235,8 @@ def _node_costs(graph: Graph, convention: Any, fuse: Any) -> tuple[list, frozens
     fused = fused_nodes(graph, fuse)
     rules = REGISTRY[convention]
     calls = _torch_calls(graph) if rules.tool else {}
-    costs = [node_cost(node, convention, graph.batch, node.name in fused, calls.get(node.name, "module"))
+    once = per_batch_nodes(graph)
+    costs = [node_cost(node, convention, graph.batch, node.name in fused, calls.get(node.name, "module"), once)
              for node in graph.nodes]
     if graph.relaxed:  # built without rounding rules: drop what is left of them (costmodel.dims.relaxed)
         from .symbolic import drop_rounding
@@ -235,21 +245,38 @@ def _node_costs(graph: Graph, convention: Any, fuse: Any) -> tuple[list, frozens
     return costs, fuse, fused
 
 
-def node_cost(node: Node, convention: str, batch: Any = 1, fused: bool = False, call: str = "module") -> Cost:
+def per_batch_nodes(graph: Graph) -> frozenset:
+    """Names of the nodes the same for every sample: constants (ops not ``per_sample``) and the nodes all of
+    whose inputs are such; the analysis counts them once per batch."""
+    once: set[str] = set()
+    for node in graph.nodes:
+        if not node.op.per_sample or (node.inputs and all(t.node in once for t in node.inputs)):
+            once.add(node.name)
+    return frozenset(once)
+
+
+def node_cost(node: Node, convention: str, batch: Any = 1, fused: bool = False, call: str = "module",
+              per_batch: frozenset = frozenset()) -> Cost:
     """One node's costs (see the module doc): its op's rules on its shapes under ``convention``, scaled by
-    the ``batch``; ``call`` is how a tool's convention sees the node (``costmodel.conventions``)."""
+    the ``batch`` unless the node is among the graph's ``per_batch`` nodes (``per_batch_nodes``); the
+    constants it reads are read once. ``call`` is how a tool's convention sees the node
+    (``costmodel.conventions``)."""
     op, inputs = node.op, node.input_shapes
     rules = REGISTRY[convention]
+    once = node.name in per_batch
+    scale = 1 if once else batch
     try:
         params = op.params(inputs)
-        flops = (1 if rules.per_image else batch) * rules.count(op, inputs, node.outputs, call)
+        flops = (1 if rules.per_image or once else batch) * rules.count(op, inputs, node.outputs, call)
         moved = op.elements_read(inputs, node.outputs) + op.elements_written(inputs, node.outputs)
         if len(set(node.inputs)) < len(node.inputs):  # a tensor fed twice is read once
             moved -= sum((numel(t.shape) for t in _repeats(node.inputs)), 0)
-        activations = batch * sum((numel(s) for s in node.outputs), 0)
+        read_once = sum((numel(t.shape) for t in set(node.inputs) if t.node in per_batch), 0) \
+            if per_batch and not once else 0
+        activations = scale * sum((numel(s) for s in node.outputs), 0)
     except CostModelError as error:
         raise NodeError(node.name, op.op_name, error) from error
-    return Cost(flops, params, 0 if fused else batch * moved + params, activations)
+    return Cost(flops, params, 0 if fused else scale * (moved - read_once) + read_once + params, activations)
 
 
 def add_costs(costs: list) -> Cost:

@@ -134,6 +134,23 @@ def quotient(numerator: Dim, divisor: Dim) -> Dim:
     return numerator / divisor
 
 
+def broadcast(left: tuple, right: tuple) -> tuple | None:
+    """Two shapes broadcast by NumPy's rule (right-aligned; a 1 stretches to the other's size), or None when
+    they surely do not."""
+    rank = max(len(left), len(right))
+    left = (1,) * (rank - len(left)) + tuple(left)
+    right = (1,) * (rank - len(right)) + tuple(right)
+    result = []
+    for a, b in zip(left, right):
+        if isinstance(a, int) and a == 1:
+            result.append(b)
+        elif isinstance(b, int) and b == 1 or not surely_different(a, b):
+            result.append(a)
+        else:
+            return None
+    return tuple(result)
+
+
 def product(values: Iterable[Dim]) -> Dim:
     """The product of dimensions; 1 for none."""
     result: Dim = 1

@@ -69,11 +69,20 @@ def test_gather_out_of_range_names_the_node_and_the_size(tmp_path):
         onnx_target(path).build()
 
 
-def test_gather_of_many_indices_is_refused(tmp_path):
+def test_gather_of_an_index_tensor_is_a_gather(tmp_path):
+    """x[:, [0, 2, 2]] of a [1, 5, 8] sequence: the picked tokens are read and written, the indices read."""
     nodes = [helper.make_node("Gather", ["x", "index"], ["y"], name="/Gather", axis=1)]
-    path = save(tmp_path, nodes, [tensor("x", [1, 5, 8])], [tensor("y", [1, 2, 8])], [ints("index", [0, 2])])
-    with pytest.raises(ModelError, match=r"'/Gather'.*one constant index, got indices of shape \[2\]"):
-        onnx_target(path).build()
+    path = save(tmp_path, nodes, [tensor("x", [1, 5, 8])], [tensor("y", [1, 3, 8])], [ints("index", [0, 2, 2])])
+    graph = onnx_target(path).build()
+    assert [(n.op.kind, n.op.axis, n.op.indices, n.outputs[0]) for n in graph.nodes] == [("gather", 0, (3,), (3, 8))]
+    assert analyze(graph).totals.mac == 5 * 8 + 3 + 3 * 8
+
+
+def test_gather_of_float_indices_is_refused(tmp_path):
+    nodes = [helper.make_node("Gather", ["x", "index"], ["y"], name="/Gather", axis=1)]
+    index = numpy_helper.from_array(np.array([0.0, 1.0], np.float32), "index")
+    with pytest.raises(ModelError, match=r"'/Gather'.*indices must be integers"):
+        onnx_target(save(tmp_path, nodes, [tensor("x", [1, 5, 8])], [tensor("y", None)], [index])).build()
 
 
 def test_gather_along_the_batch_axis_is_refused(tmp_path):

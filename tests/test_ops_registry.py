@@ -117,7 +117,8 @@ def test_fusion_roles_of_the_shipped_ops():
 FITTING = {  # lists whose values must fit an [8, 8, 8] input
     ("transpose", "perm"): [0, 2, 1], ("reshape", "shape"): [8, 64], ("unsqueeze", "axes"): [0],
     ("pad", "pads"): [0, 1, 1, 0, 1, 1], ("layer_scale", "shape"): [8, 1, 1], ("bias_add", "shape"): [8, 1, 1],
-    ("reduce_mean", "axes"): [1]}  # one axis, so that keepdims may be false
+    ("reduce_mean", "axes"): [1], ("reduce_l2", "axes"): [1],  # one axis, so that keepdims may be false
+    ("gather", "indices"): [2, 3], ("expand", "shape"): [2, 8, 8, 8], ("constant", "shape"): [2, 4]}
 
 
 def spec_setting(cls, field):

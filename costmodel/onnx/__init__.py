@@ -21,8 +21,8 @@ def supported_ops_table() -> str:
     rows = ["| ONNX op | becomes | on constants |", "|---|---|---|"]
     for op_type in sorted(set(HANDLERS) | set(FOLDERS)):
         handler = HANDLERS.get(op_type)
-        what = (handler.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ") if handler else \
-            "folded away (shape arithmetic)"
+        first = (lambda f: (f.__doc__ or "").strip().split("\n\n")[0].replace("\n", " "))
+        what = first(handler) if handler else f"folded away: {first(FOLDERS[op_type]) or 'shape arithmetic'}"
         what = " ".join(what.replace("|", "\\|").split())
         rows.append(f"| {op_type} | {what} | {'folded' if op_type in FOLDERS else ''} |")
     return "\n".join(rows) + "\n"

@@ -3,15 +3,18 @@ from __future__ import annotations
 
 import math
 
-from ..dims import fmt
+from ..dims import fmt, surely_different
 from ..graph import Tensor
-from ..ops import Add, HardSigmoid, HardSwish, LeakyReLU, Mul, ReLU, ReLU6, Sigmoid
+from ..ops import (Add, BiasAdd, Clip, Div, HardSigmoid, HardSwish, LayerScale, LeakyReLU, Mul, ReLU, ReLU6,
+                   Reshape, Sigmoid, Sub)
+from ..ops.imported import ConstantArithmetic
 from .importer import Const, NodeContext, Unsupported, handles
 
 
 def _unary(op_class):
     def handler(ctx: NodeContext) -> None:
-        ctx.output(ctx.add(op_class(), ctx.activation(0)))
+        x, layout = ctx.placed(0)
+        ctx.output(ctx.add(op_class(), x), 0, layout)
     return handler
 
 
@@ -24,13 +27,15 @@ def hard_sigmoid(ctx: NodeContext) -> None:
     """HardSigmoid -> HardSigmoid (any alpha and beta: the same one step per element)."""
     ctx.attr.float("alpha", 0.2)
     ctx.attr.float("beta", 0.5)
-    ctx.output(ctx.add(HardSigmoid(), ctx.activation(0)))
+    x, layout = ctx.placed(0)
+    ctx.output(ctx.add(HardSigmoid(), x), 0, layout)
 
 
 @handles("LeakyRelu")
 def leaky_relu(ctx: NodeContext) -> None:
     """LeakyRelu -> LeakyReLU(alpha)."""
-    ctx.output(ctx.add(LeakyReLU(negative_slope=ctx.attr.float("alpha", 0.01)), ctx.activation(0)))
+    x, layout = ctx.placed(0)
+    ctx.output(ctx.add(LeakyReLU(negative_slope=ctx.attr.float("alpha", 0.01)), x), 0, layout)
 
 
 def _bound(ctx: NodeContext, index: int, attribute: str, default: float) -> float:
@@ -48,28 +53,15 @@ def _bound(ctx: NodeContext, index: int, attribute: str, default: float) -> floa
 def clip(ctx: NodeContext) -> None:
     """Clip(0, 6) -> ReLU6, Clip(0, inf) -> ReLU, other bounds -> Clip (bounds are attributes before opset
     11, inputs from it)."""
-    x = ctx.activation(0)
+    x, layout = ctx.placed(0)
     low, high = _bound(ctx, 1, "min", -math.inf), _bound(ctx, 2, "max", math.inf)
     if low == 0 and high == 6:
         op = ReLU6()
     elif low == 0 and high == math.inf:
         op = ReLU()
     else:
-        try:
-            from ..ops import Clip
-        except ImportError:
-            raise Unsupported(f"Clip({low}, {high}) needs the Clip op (only Clip(0, 6) and Clip(0, inf) map to "
-                              f"ReLU6 and ReLU)") from None
         op = Clip(low, high)
-    ctx.output(ctx.add(op, x))
-
-
-def sample_shapes(ctx: NodeContext, tensors: list) -> list:
-    """Per-sample shapes of activations aligned for broadcasting (numpy's rule: trailing axes meet)."""
-    ranks = {ctx.rank(t) for t in tensors}
-    if len(ranks) != 1:
-        raise Unsupported("operands of different ranks: " + " and ".join(fmt(ctx.full_shape(t)) for t in tensors))
-    return [t.shape for t in tensors]
+    ctx.output(ctx.add(op, x), 0, layout)
 
 
 @handles("Add", "Mul", "Sub", "Div")
@@ -78,50 +70,59 @@ def binary(ctx: NodeContext) -> None:
     BiasAdd (Add) or LayerScale (Mul); an activation and a fixed number -> ConstantArithmetic."""
     a, b = ctx.value(0), ctx.value(1)
     if isinstance(a, Tensor) and isinstance(b, Tensor):
-        sample_shapes(ctx, [a, b])
-        op = _binary_op(ctx.op_type)
-        ctx.output(ctx.add(op, a, b))
+        (a, first), (b, second) = ctx.placed(0), ctx.placed(1)
+        if first.rank(a.shape) != second.rank(b.shape):
+            raise Unsupported("operands of different ranks: " + " and ".join(
+                fmt(ctx.full_shape(t, layout)) for t, layout in ((a, first), (b, second))))
+        layout = first.meet(second, ctx.op_type)
+        a, b = (_without_batch_axis(ctx, t, own, layout) for t, own in ((a, first), (b, second)))
+        ctx.output(ctx.add(_binary_op(ctx.op_type), a, b), 0, layout)
         return
-    x, constant = (a, b) if isinstance(a, Tensor) else (b, a)
-    if not isinstance(constant, Const):
+    index = 0 if isinstance(a, Tensor) else 1
+    constant = b if index == 0 else a
+    if not isinstance(constant, Const) or not isinstance(ctx.value(index), Tensor):
         raise Unsupported("an operand is missing")
+    x, layout = ctx.placed(index)
     learned = constant.is_float and constant.initializer and constant.numel > 1
     if learned and ctx.op_type in ("Add", "Mul"):
-        shape = _constant_shape(ctx, x, constant)
-        try:
-            from ..ops import BiasAdd, LayerScale
-        except ImportError:
-            raise Unsupported(f"{ctx.op_type} with a learned tensor needs the LayerScale/BiasAdd ops") from None
-        op = (BiasAdd if ctx.op_type == "Add" else LayerScale)(shape)
-        ctx.output(ctx.add(op, x))
+        op = (BiasAdd if ctx.op_type == "Add" else LayerScale)(_constant_shape(ctx, x, constant, layout))
+        ctx.output(ctx.add(op, x), 0, layout)
         return
-    from ..ops.imported import ConstantArithmetic
-
     if constant is a and ctx.op_type in ("Sub", "Div"):
         raise Unsupported("a constant minus (or divided by) an activation is not supported")
-    ctx.output(ctx.add(ConstantArithmetic(ctx.op_type.lower(), _constant_shape(ctx, x, constant)), x))
+    op = ConstantArithmetic(ctx.op_type.lower(), _constant_shape(ctx, x, constant, layout))
+    ctx.output(ctx.add(op, x), 0, layout)
+
+
+def _without_batch_axis(ctx: NodeContext, tensor: Tensor, layout, target):
+    """A batch-free operand of an element-wise op whose other operand has its own batch axis, viewed without
+    that axis (of size 1 in it) so that the per-sample shapes align."""
+    if not layout.free or target.free or target.merged:
+        return tensor
+    axis = target.placements[0].axis
+    if surely_different(tensor.shape[axis], 1):
+        raise Unsupported(f"a tensor computed from constants, {fmt(tensor.shape)}, varies along the batch axis "
+                          f"{axis} of the other operand")
+    return ctx.add(Reshape(tensor.shape[:axis] + tensor.shape[axis + 1:]), tensor)
 
 
 def _binary_op(op_type: str):
-    if op_type == "Add":
-        return Add()
-    if op_type == "Mul":
-        return Mul()
-    try:
-        from .. import ops
-        return getattr(ops, op_type)()
-    except AttributeError:
-        raise Unsupported(f"{op_type} of two activations needs the {op_type} op") from None
+    return {"Add": Add, "Mul": Mul, "Sub": Sub, "Div": Div}[op_type]()
 
 
-def _constant_shape(ctx: NodeContext, x: Tensor, constant: Const) -> tuple:
-    """A constant's shape as a per-sample shape broadcast against ``x`` (a leading batch axis of 1 dropped)."""
+def _constant_shape(ctx: NodeContext, x: Tensor, constant: Const, layout) -> tuple:
+    """A constant's shape as a per-sample shape broadcast against ``x`` (its size on the batch's own axis, a
+    1, dropped)."""
     shape = tuple(constant.shape)
-    rank = ctx.rank(x)
+    rank = layout.rank(x.shape)
     if len(shape) > rank:
-        raise Unsupported(f"constant {fmt(shape)} has more axes than the activation {fmt(ctx.full_shape(x))}")
-    if len(shape) == rank:
-        if shape[0] != 1:
-            raise Unsupported(f"constant {fmt(shape)} varies along the batch axis")
-        shape = shape[1:]
-    return shape
+        raise Unsupported(f"constant {fmt(shape)} has more axes than the activation "
+                          f"{fmt(ctx.full_shape(x, layout))}")
+    if layout.free:
+        return shape
+    axis = layout.placements[0].axis - (rank - len(shape))   # the batch axis, counted in the constant's axes
+    if axis < 0:
+        return shape
+    if surely_different(shape[axis], 1) and not (layout.merged and ctx.batch == 1):
+        raise Unsupported(f"constant {fmt(shape)} varies along the batch axis")
+    return shape if layout.merged else shape[:axis] + shape[axis + 1:]

@@ -7,6 +7,7 @@ any op that only needs its shape.
 """
 from __future__ import annotations
 
+import itertools
 import math
 from fractions import Fraction
 
@@ -63,9 +64,10 @@ def constant(ctx: NodeContext) -> None:
 
 @folds("Shape")
 def shape(ctx: NodeContext) -> None:
-    """Shape of an activation (``[batch, *per-sample]``) or a constant; start/end from opset 15."""
+    """Shape of an activation (its ONNX shape: the per-sample shape with the batch where its layout puts it) or
+    a constant; start/end from opset 15."""
     value = ctx.value(0)
-    dims = ctx.full_shape(value) if isinstance(value, Tensor) else tuple(value.shape)
+    dims = ctx.full_shape(value, ctx.layout(0)) if isinstance(value, Tensor) else tuple(value.shape)
     start, end = ctx.attr.int("start", 0), ctx.attr.int("end", len(dims))
     dims = dims[slice(start, end)]
     ctx.output(Const((len(dims),), wire.INT64, tuple(dims)))
@@ -75,7 +77,7 @@ def shape(ctx: NodeContext) -> None:
 def size(ctx: NodeContext) -> None:
     """Size: the element count."""
     value = ctx.value(0)
-    dims = ctx.full_shape(value) if isinstance(value, Tensor) else value.shape
+    dims = ctx.full_shape(value, ctx.layout(0)) if isinstance(value, Tensor) else value.shape
     count = 1
     for d in dims:
         count = count * d
@@ -125,15 +127,23 @@ def squeeze(ctx: NodeContext) -> None:
 
 @folds("Concat")
 def concat(ctx: NodeContext) -> None:
-    """Concat of 1-D constants."""
+    """Concat of constants (values kept for 1-D ones, the shape for others)."""
     parts = [ctx.const(i, "input") for i in range(ctx.input_count) if ctx.value(i) is not None]
     if not parts:
         raise ModelError("Concat has no input")
-    if any(len(p.shape) != 1 for p in parts):
-        raise Unsupported("folding Concat needs 1-D constants")
-    length = sum(p.shape[0] for p in parts)
-    values = None if any(p.values is None for p in parts) else sum((tuple(p.values) for p in parts), ())
-    ctx.output(_const(values, (length,), parts[0].dtype))
+    rank = len(parts[0].shape)
+    if rank == 0 or any(len(p.shape) != rank for p in parts):
+        raise Unsupported(f"folding Concat needs constants of one rank, got shapes "
+                          f"{', '.join(fmt(tuple(p.shape)) for p in parts)}")
+    axis = ctx.axis(ctx.attr.int("axis", 0), rank)
+    for p in parts:
+        if any(a != b for i, (a, b) in enumerate(zip(p.shape, parts[0].shape)) if i != axis):
+            raise Unsupported(f"folding Concat of shapes {', '.join(fmt(tuple(p.shape)) for p in parts)} along "
+                              f"axis {axis}: the other axes differ")
+    shape = list(parts[0].shape)
+    shape[axis] = sum(p.shape[axis] for p in parts)
+    values = None if rank != 1 or any(p.values is None for p in parts) else sum((tuple(p.values) for p in parts), ())
+    ctx.output(_const(values, tuple(shape), parts[0].dtype))
 
 
 def _to_int(value):
@@ -178,20 +188,33 @@ def _broadcast(a: Const, b: Const) -> tuple:
     return tuple(shape)
 
 
-def _elementwise(a: Const, b: Const, shape: tuple, function) -> tuple | None:
-    if a.values is None or b.values is None:
-        return None
+def spread(c: Const, shape: tuple) -> tuple:
+    """The values of ``c`` broadcast to ``shape`` (numpy's rule), in row-major order."""
+    dims = (1,) * (len(shape) - len(c.shape)) + tuple(c.shape)
+    strides, stride = [], 1
+    for d in reversed(dims):
+        strides.append(stride)
+        stride *= d
+    strides.reverse()
+    picked = []
+    for index in itertools.product(*(range(d) for d in shape)):
+        picked.append(c.values[sum(i * s for i, s, d in zip(index, strides, dims) if d != 1)])
+    return tuple(picked)
+
+
+def elementwise(constants: list, shape: tuple, function) -> tuple | None:
+    """``function`` of the constants' values, broadcast to ``shape``; None when a value is unknown or the
+    result is too large to keep."""
     count = 1
     for d in shape:
         count *= d
-    if count > wire.SMALL_TENSOR:
+    if count > wire.SMALL_TENSOR or any(c.values is None for c in constants):
         return None
-    if len(shape) > 1 and (a.numel not in (1, count) or b.numel not in (1, count)):
-        raise Unsupported("folding element-wise arithmetic of multi-axis broadcast constants is not supported")
+    return tuple(function(*row) for row in zip(*(spread(c, shape) for c in constants)))
 
-    def at(c: Const, i: int):
-        return c.values[0] if c.numel == 1 else c.values[i]
-    return tuple(function(at(a, i), at(b, i)) for i in range(count))
+
+def _elementwise(a: Const, b: Const, shape: tuple, function) -> tuple | None:
+    return elementwise([a, b], shape, function)
 
 
 def _divide(x, y, integer: bool):
@@ -319,11 +342,26 @@ def slice_(ctx: NodeContext) -> None:
     else:
         starts, ends = _values(ctx, 1, "starts"), _values(ctx, 2, "ends")
         axes, steps = ctx.known(3, "axes"), ctx.known(4, "steps")
-    if len(data.shape) != 1 or data.values is None or len(starts) != 1 or (axes and ctx.axis(int(axes[0]), 1) != 0):
-        raise Unsupported("folding Slice needs a small 1-D constant")
-    step = int(steps[0]) if steps else 1
-    picked = data.values[slice(int(starts[0]), int(ends[0]) if abs(int(ends[0])) < 2 ** 62 else None, step)]
-    ctx.output(_const(picked, (len(picked),), data.dtype))
+    if len(data.shape) == 1 and data.values is not None and len(starts) == 1 and \
+            (not axes or ctx.axis(int(axes[0]), 1) == 0):
+        step = int(steps[0]) if steps else 1
+        picked = data.values[slice(int(starts[0]), int(ends[0]) if abs(int(ends[0])) < 2 ** 62 else None, step)]
+        ctx.output(_const(picked, (len(picked),), data.dtype))
+        return
+    kept = [range(d) if isinstance(d, int) else None for d in data.shape]   # the indices kept, per axis
+    axes = list(axes) if axes else list(range(len(starts)))
+    for i, (start, end) in enumerate(zip(starts, ends)):
+        axis = ctx.axis(int(axes[i]), len(kept), "axes")
+        step = int(steps[i]) if steps else 1
+        if kept[axis] is None or any(not isinstance(v, int) for v in (start, end)):
+            raise Unsupported(f"folding Slice of {fmt(tuple(data.shape))} needs numbers")
+        kept[axis] = kept[axis][slice(int(start), int(end), step)]
+    shape = tuple(len(r) for r in kept)
+    values = None
+    if data.values is not None:
+        strides = [math.prod(data.shape[axis + 1:]) for axis in range(len(kept))]
+        values = tuple(data.values[sum(i * s for i, s in zip(index, strides))] for index in itertools.product(*kept))
+    ctx.output(_const(values, shape, data.dtype))
 
 
 def _modulo(x, y, fmod: bool):
@@ -357,18 +395,11 @@ def equal(ctx: NodeContext) -> None:
 
 @folds("Where")
 def where(ctx: NodeContext) -> None:
-    """Where(condition, x, y) of 1-D constants."""
+    """Where(condition, x, y) of constants (as in ``Where(Equal(shape, -1), ...)``, or a mask)."""
     condition, x, y = (ctx.const(i, what) for i, what in enumerate(("condition", "X", "Y")))
     shape = _broadcast(_broadcast_const(condition, x), y)
-    count = 1
-    for d in shape:
-        count *= d
-    if any(c.values is None for c in (condition, x, y)) or len(shape) > 1:
-        raise Unsupported("folding Where needs small 1-D constants")
-
-    def at(c, i):
-        return c.values[0] if c.numel == 1 else c.values[i]
-    ctx.output(_const(tuple(at(x, i) if at(condition, i) else at(y, i) for i in range(count)), shape, x.dtype))
+    values = elementwise([condition, x, y], shape, lambda c, a, b: a if c else b)
+    ctx.output(_const(values, shape, x.dtype))
 
 
 def _broadcast_const(a: Const, b: Const) -> Const:

@@ -1,2 +1,2 @@
 """Imports every handler module, registering its handlers and folders."""
-from . import elementwise, folding, layers, more, views  # noqa: F401
+from . import constants, elementwise, folding, layers, more, views  # noqa: F401

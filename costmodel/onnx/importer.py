@@ -1,12 +1,20 @@
 """ONNX graph -> costmodel Graph: one handler per op type, constants folded, shapes checked.
 
-Values flowing through the import are either activations (a ``Tensor`` of the IR,
-whose ONNX shape is ``[batch, *tensor.shape]``) or ``Const`` (initializers, Constant nodes and the shape
-arithmetic computed from them, shapes with the values known when small). A node all of whose inputs are
-constant is folded by its folder (``@folds``); any other node goes to its handler (``@handles``), which adds
-IR nodes. Handlers are small functions reading attributes through ``Attributes``, whose errors name
-the attribute and the values seen; every error leaves as a ``ModelError`` that starts
-with the file and the ONNX node name.
+Values flowing through the import are either activations or ``Const`` (initializers, Constant nodes and
+the shape arithmetic computed from them, shapes with the values known when small). An activation is a
+``costmodel.graph.Tensor`` of the IR, whose shape is per sample, and a
+``costmodel.onnx.batch.Layout`` saying where the batch N sits in its ONNX shape: first for every
+convolutional export (``[N, *tensor.shape]``, the standard layout), elsewhere or merged into another axis
+after attention's transposes and reshapes (``[L, N, E]``, ``[N*windows, w*w, C]``), or nowhere for a tensor
+computed from constants only; costs stay per sample times N either way (see ``costmodel.onnx.batch``).
+Handlers that read ``NodeContext.activation`` get the standard layout or refuse the node; the
+layout-aware ones (views, element-wise ops, MatMul, Softmax, normalisations, reductions) read
+``NodeContext.placed`` and say where N goes in their output.
+
+A node all of whose inputs are constant is folded by its folder (``@folds``); any other node goes to its
+handler (``@handles``), which adds IR nodes. Handlers are small functions reading attributes through
+``Attributes``, whose errors name the attribute and the values seen; every error leaves as a
+``costmodel.errors.ModelError`` that starts with the file and the ONNX node name.
 """
 from __future__ import annotations
 
@@ -20,6 +28,7 @@ from ..errors import CostModelError, ModelError, NodeError, OpError
 from ..graph import Graph, Tensor
 from ..ops.base import Op
 from . import wire
+from .batch import STANDARD, Layout, LayoutError
 from .names import Namer, identifier, tensor_name
 
 Handler = Callable[["NodeContext"], None]
@@ -64,12 +73,14 @@ class UnsupportedOps(ModelError):
 @dataclass(frozen=True)
 class Const:
     """A constant tensor: full ONNX shape, element type, and flat values when known (ints, exact numbers,
-    sympy expressions for symbolic sizes, floats)."""
+    sympy expressions for symbolic sizes, floats); ``initializer`` when it holds one (learned, if a float
+    tensor)."""
 
     shape: tuple
     dtype: int
     values: tuple | None = None
     initializer: bool = False
+    source: str = ""   # the initializer it holds (what a Constant node made of it is named after)
 
     @property
     def numel(self) -> int:
@@ -191,11 +202,26 @@ class NodeContext:
         return self.importer.values[self.node.inputs[index]]
 
     def activation(self, index: int = 0, what: str = "input") -> Tensor:
+        """Input ``index``, an activation with the batch first (``[N, *shape]``)."""
+        tensor, layout = self.placed(index, what)
+        if not layout.standard:
+            raise Unsupported(f"{what} {index} has {layout.describe()} of its ONNX shape "
+                              f"{fmt(layout.onnx_shape(tensor.shape, self.batch))}; {self.op_type} is supported "
+                              f"only with the batch first")
+        return tensor
+
+    def placed(self, index: int = 0, what: str = "input") -> tuple[Tensor, Layout]:
+        """Input ``index``, an activation, and its layout (where the batch sits in its ONNX shape)."""
         value = self.value(index)
         if not isinstance(value, Tensor):
             state = "missing" if value is None else "a constant"
             raise Unsupported(f"{what} {index} is {state}; it must be a tensor computed from the graph inputs")
-        return value
+        return value, self.layout(index)
+
+    def layout(self, index: int) -> Layout:
+        """The layout of input ``index`` (the standard one for a constant or a missing input)."""
+        name = self.node.inputs[index] if index < len(self.node.inputs) else ""
+        return self.importer.layouts.get(name, STANDARD)
 
     def const(self, index: int, what: str) -> Const | None:
         value = self.value(index)
@@ -225,9 +251,9 @@ class NodeContext:
         """The attributes of another node (a part of a matched pattern)."""
         return Attributes(node)
 
-    def rank(self, tensor: Tensor) -> int:
-        """The ONNX rank of an activation: its per-sample rank plus the batch axis."""
-        return len(tensor.shape) + 1
+    def rank(self, tensor: Tensor, layout: Layout = STANDARD) -> int:
+        """The ONNX rank of an activation (its per-sample rank plus the batch axis, in the standard layout)."""
+        return layout.rank(tensor.shape)
 
     def axis(self, axis: int, rank: int, what: str = "axis") -> int:
         """``axis`` (negative counts from the end) as a non-negative axis of a rank-``rank`` tensor."""
@@ -235,21 +261,25 @@ class NodeContext:
             raise ModelError(f"{what} {axis} is out of range for a tensor of rank {rank}")
         return axis % rank
 
-    def sample_axis(self, axis: int, tensor: Tensor, what: str = "axis") -> int:
-        """An ONNX axis of an activation as an axis of its per-sample shape; the batch axis is refused."""
-        axis = self.axis(axis, self.rank(tensor), what)
-        if axis == 0:
+    def sample_axis(self, axis: int, tensor: Tensor, what: str = "axis", layout: Layout = STANDARD) -> tuple:
+        """``(per-sample axis, layout)`` of an op along ONNX ``axis`` of an activation: the layout keeps the
+        candidates whose batch is elsewhere, and an axis that surely holds the batch is refused."""
+        axis = self.axis(axis, self.rank(tensor, layout), what)
+        if layout.standard and axis == 0:
             raise Unsupported(f"{what} 0 is the batch axis; costs are per sample, so ops along it are not "
                               f"supported")
-        return axis - 1
+        layout = layout.avoiding({axis}, self.op_type)
+        return layout.sample_axis(axis), layout
 
-    def full_shape(self, tensor: Tensor) -> tuple:
-        return (self.batch, *tensor.shape)
+    def full_shape(self, tensor: Tensor, layout: Layout = STANDARD) -> tuple:
+        """The ONNX shape of an activation."""
+        return layout.onnx_shape(tensor.shape, self.batch)
 
     # ----- outputs -----------------------------------------------------------------------------------------
-    def add(self, op: Op, *inputs: Tensor):
-        """Add an IR node named after this ONNX node; returns its output (a tuple for multi-output ops)."""
-        parts = self.importer.namer.name(self.node.name, op.kind, self.index)
+    def add(self, op: Op, *inputs: Tensor, named_after: str | None = None):
+        """Add an IR node named after this ONNX node (or after ``named_after``, an initializer's name); returns
+        its output (a tuple for multi-output ops)."""
+        parts = self.importer.namer.name(named_after or self.node.name, op.kind, self.index)
         graph = self.importer.graph
         with ExitStack() as stack:
             for part in parts[:-1]:
@@ -258,13 +288,20 @@ class NodeContext:
         self.added += 1
         return result
 
-    def output(self, value, index: int = 0) -> None:
+    def output(self, value, index: int = 0, layout: Layout = STANDARD) -> None:
+        """Output ``index`` is ``value`` (an activation with ``layout``, or a Const)."""
         if index < len(self.node.outputs) and self.node.outputs[index]:
-            self.importer.values[self.node.outputs[index]] = value
+            name = self.node.outputs[index]
+            self.importer.values[name] = value
+            if isinstance(value, Tensor) and not layout.standard:
+                self.importer.layouts[name] = layout
+            else:
+                self.importer.layouts.pop(name, None)
 
-    def alias(self, index: int = 0) -> None:
-        """The node passes input ``index`` on unchanged (Identity, Dropout, a no-op view)."""
-        self.output(self.value(index))
+    def alias(self, index: int = 0, layout: Layout | None = None) -> None:
+        """The node passes input ``index`` on unchanged (Identity, Dropout, a no-op view), in its layout
+        unless ``layout`` says otherwise."""
+        self.output(self.value(index), 0, self.layout(index) if layout is None else layout)
 
     def unused_outputs(self, first: int, what: str) -> None:
         """Refuse a node whose outputs from ``first`` on are read (e.g. MaxPool's indices)."""
@@ -287,6 +324,7 @@ class Importer:
             raise ModelError(f"{file}: the model imports no version of the standard ONNX operator set")
         self.report = ImportReport(file, model.producer, self.opset, len(model.graph.nodes))
         self.values: dict[str, Any] = {}
+        self.layouts: dict[str, Layout] = {}   # activations whose batch is not first (absent: standard)
         self.readers: dict[str, int] = {}
         self.declared: dict[str, tuple] = {}
         self.namer = Namer(onnx_names=[node.name for node in model.graph.nodes])
@@ -300,7 +338,7 @@ class Importer:
 
         graph = self.model.graph
         for tensor in graph.initializers:
-            self.values[tensor.name] = Const(tensor.dims, tensor.data_type, tensor.values, True)
+            self.values[tensor.name] = Const(tensor.dims, tensor.data_type, tensor.values, True, tensor.name)
         for param, name in self.symbols.items():
             self.report.parameters[name] = param
             self.dim_values[param] = dimension_value(name, settings.get(name))
@@ -381,6 +419,8 @@ class Importer:
                 for part in node.parts:
                     self._run_node(part, index)
                 return
+            except LayoutError as error:
+                raise self._located(node, Unsupported(str(error))) from error
             except CostModelError as error:
                 raise self._located(node, error) from error
             self._costed += 1
@@ -398,6 +438,10 @@ class Importer:
                 HANDLERS[node.op_type](context)
             else:
                 raise Unsupported(f"{node.op_type} on tensors computed from the graph inputs is not supported")
+        except LayoutError as error:
+            if not self.allow_unknown:
+                raise self._located(node, Unsupported(str(error))) from error
+            self._opaque(context, str(error))
         except Unsupported as error:
             if not self.allow_unknown:
                 raise self._located(node, error) from error
@@ -431,6 +475,10 @@ class Importer:
 
         node = context.node
         inputs = [v for v in (context.value(i) for i in range(len(node.inputs))) if isinstance(v, Tensor)]
+        if any(not context.layout(i).standard for i in range(len(node.inputs))
+               if isinstance(context.value(i), Tensor)):
+            raise self._located(node, ModelError(f"{reason}; counting it as unknown needs its inputs with the "
+                                                 f"batch first, but an input has it elsewhere"))
         shapes = []
         for name in node.outputs:
             declared = self.declared.get(name)
@@ -464,7 +512,8 @@ class Importer:
             value = self.values.get(name)
             if declared is None or value is None:
                 continue
-            ours = (self.batch, *value.shape) if isinstance(value, Tensor) else tuple(value.shape)
+            ours = self.layouts.get(name, STANDARD).onnx_shape(value.shape, self.batch) \
+                if isinstance(value, Tensor) else tuple(value.shape)
             theirs = tuple(self._declared_dim(d) for d in declared)
             if len(ours) != len(theirs) or any(t is not None and surely_different(o, t)
                                                for o, t in zip(ours, theirs)):
@@ -482,7 +531,14 @@ class Importer:
         missing: dict[str, list] = {}
         from .patterns import Matched
 
-        for node in nodes:
+        def parts(nodes):
+            for node in nodes:
+                if isinstance(node, Matched) and all(not name or name in constant for name in node.inputs):
+                    yield from node.parts   # on constants it cannot fit: its parts are folded one by one
+                else:
+                    yield node
+
+        for node in parts(nodes):
             if isinstance(node, Matched):  # a recognised layer (its parts are checked if it does not fit)
                 continue
             op = node.op_type if node.domain in ("", "ai.onnx") else f"{node.domain}.{node.op_type}"

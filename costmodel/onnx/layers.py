@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from ..errors import ModelError
 from ..dims import ceil_div, fmt, surely_different
-from ..ops import (AvgPool2d, BatchNorm, Conv2d, ConvTranspose2d, Flatten, GlobalAvgPool, Linear, MaxPool2d,
-                   Upsample)
-from .importer import NodeContext, Unsupported, handles
+from ..ops import (AvgPool2d, BatchNorm, Constant, Conv2d, ConvTranspose2d, Flatten, GlobalAvgPool, Linear,
+                   MatMul, MaxPool2d, Upsample)
+from .batch import FREE
+from .importer import Const, NodeContext, Unsupported, handles
 
 AUTO_PADS = ("NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID")
 
@@ -171,48 +172,60 @@ def conv_transpose(ctx: NodeContext) -> None:
 
 @handles("Gemm")
 def gemm(ctx: NodeContext) -> None:
-    """Gemm -> Linear: ``alpha * A @ B + beta * C`` with A the activation [N, K] and B a weight; alpha and
-    beta scale the result and do not change the multiply-adds."""
-    x = ctx.activation(0)
-    if len(x.shape) != 1:
-        raise Unsupported(f"A must have shape [N, K], got {fmt(ctx.full_shape(x))}")
+    """Gemm -> Linear: ``alpha * A @ B + beta * C`` with A the activation [M, K] (M the batch, or holding it)
+    and B a weight; alpha and beta scale the result and do not change the multiply-adds."""
+    x, layout = ctx.placed(0)
+    if ctx.rank(x, layout) != 2:
+        raise Unsupported(f"A must have shape [N, K], got {fmt(ctx.full_shape(x, layout))}")
     if ctx.attr.int("transA", 0, choices=(0, 1)):
         raise Unsupported("transA=1 would make the batch axis a reduction axis")
+    layout = layout.avoiding({1}, "Gemm (contracting axis 1)")
     weight = ctx.const(1, "B")
     if weight is None or len(weight.shape) != 2:
         raise Unsupported("B must be a 2-D weight")
     trans_b = ctx.attr.int("transB", 0, choices=(0, 1))
     k, m = (weight.shape[1], weight.shape[0]) if trans_b else weight.shape
-    if surely_different(k, x.shape[0]):
+    if surely_different(k, x.shape[-1]):
         raise Unsupported(f"B {fmt(tuple(weight.shape))} (transB={trans_b}) does not multiply A "
-                          f"{fmt(ctx.full_shape(x))}")
+                          f"{fmt(ctx.full_shape(x, layout))}")
     bias = ctx.const(2, "C")
     has_bias = bias is not None
     if has_bias and bias.numel != m:
         raise Unsupported(f"C must have {m} elements (one per output), got shape {fmt(tuple(bias.shape))}")
-    ctx.output(ctx.add(Linear(m, bias=has_bias), x))
+    ctx.output(ctx.add(Linear(m, bias=has_bias, any_rank=len(x.shape) > 1), x), 0, layout)
 
 
 @handles("MatMul")
 def matmul(ctx: NodeContext) -> None:
-    """MatMul with a constant right operand [K, M] -> Linear without bias; two activations -> MatMul."""
+    """MatMul with a constant right operand [K, M] -> Linear without bias; two activations -> MatMul (the batch
+    in their leading axes, never in the two multiplied); two constants (Swin v2's relative-position MLP on its
+    coordinate table) -> a Constant of the left one, then a Linear, counted once per batch."""
     a, b = ctx.value(0), ctx.value(1)
-    from .importer import Const
-
-    if isinstance(b, Const) and not isinstance(a, Const):
+    if isinstance(b, Const):
         if len(b.shape) != 2:
             raise Unsupported(f"a constant right operand must be a [K, M] weight, got {fmt(tuple(b.shape))}")
-        if surely_different(b.shape[0], a.shape[-1] if a.shape else None):
-            raise Unsupported(f"[{b.shape[0]}, {b.shape[1]}] does not multiply {fmt(ctx.full_shape(a))}")
-        ctx.output(ctx.add(Linear(b.shape[1], bias=False, any_rank=len(a.shape) > 1), a))
+        if isinstance(a, Const):
+            x, layout = ctx.add(Constant(tuple(a.shape)), named_after=ctx.node.inputs[0]), FREE
+        else:
+            x, layout = ctx.placed(0)
+        rank = ctx.rank(x, layout)
+        if surely_different(b.shape[0], x.shape[-1] if x.shape else None):
+            raise Unsupported(f"[{b.shape[0]}, {b.shape[1]}] does not multiply {fmt(ctx.full_shape(x, layout))}")
+        layout = layout.avoiding({rank - 1}, "MatMul (contracting the last axis)")
+        ctx.output(ctx.add(Linear(b.shape[1], bias=False, any_rank=len(x.shape) > 1), x), 0, layout)
         return
     if isinstance(a, Const):
         raise Unsupported("a constant left operand (weight @ activation) is not supported")
-    try:
-        from ..ops import MatMul
-    except ImportError:
-        raise Unsupported("MatMul of two activations needs the MatMul op") from None
-    ctx.output(ctx.add(MatMul(), a, b))
+    (x, first), (y, second) = ctx.placed(0), ctx.placed(1)
+    rank = ctx.rank(x, first)
+    if rank != ctx.rank(y, second) or rank < 3 and not (first.free and second.free):
+        raise Unsupported(f"MatMul of {fmt(ctx.full_shape(x, first))} and {fmt(ctx.full_shape(y, second))}: the "
+                          f"operands must have the same rank, with the batch in a leading axis")
+    if first.free != second.free:
+        raise Unsupported("MatMul of a per-sample tensor and one computed from constants only is not supported")
+    matrix_axes = {rank - 2, rank - 1}
+    layout = first.avoiding(matrix_axes, "MatMul").meet(second.avoiding(matrix_axes, "MatMul"), "MatMul")
+    ctx.output(ctx.add(MatMul(), x, y), 0, layout)
 
 
 @handles("BatchNormalization")

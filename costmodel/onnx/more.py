@@ -1,35 +1,40 @@
 """Handlers of the ops added for imported networks: normalisations, Softmax, Tanh, Erf, Gelu, PRelu, Pad,
-Einsum."""
+Einsum, Expand, ReduceL2."""
 from __future__ import annotations
 
 from ..dims import fmt, surely_different
-from ..ops import GELU, Einsum, Erf, InstanceNorm, LayerNorm, Pad, PReLU, Softmax, Tanh
+from ..ops import GELU, Einsum, Erf, Expand, InstanceNorm, LayerNorm, Pad, PReLU, ReduceL2, Softmax, Tanh
+from .constants import expanded_shape
 from .importer import NodeContext, Unsupported, handles
 
 
 @handles("Tanh")
 def tanh(ctx: NodeContext) -> None:
     """Tanh -> Tanh."""
-    ctx.output(ctx.add(Tanh(), ctx.activation(0)))
+    x, layout = ctx.placed(0)
+    ctx.output(ctx.add(Tanh(), x), 0, layout)
 
 
 @handles("Erf")
 def erf(ctx: NodeContext) -> None:
     """Erf -> Erf (when not part of the GELU pattern)."""
-    ctx.output(ctx.add(Erf(), ctx.activation(0)))
+    x, layout = ctx.placed(0)
+    ctx.output(ctx.add(Erf(), x), 0, layout)
 
 
 @handles("Gelu")
 def gelu(ctx: NodeContext) -> None:
     """Gelu (opset 20) -> GELU."""
-    ctx.output(ctx.add(GELU(), ctx.activation(0)))
+    x, layout = ctx.placed(0)
+    ctx.output(ctx.add(GELU(), x), 0, layout)
 
 
 @handles("Softmax")
 def softmax(ctx: NodeContext) -> None:
     """Softmax along one non-batch axis -> Softmax(axis)."""
-    x = ctx.activation(0)
-    ctx.output(ctx.add(Softmax(axis=ctx.sample_axis(ctx.attr.int("axis", -1 if ctx.opset >= 13 else 1), x)), x))
+    x, layout = ctx.placed(0)
+    axis, layout = ctx.sample_axis(ctx.attr.int("axis", -1 if ctx.opset >= 13 else 1), x, "axis", layout)
+    ctx.output(ctx.add(Softmax(axis=axis), x), 0, layout)
 
 
 @handles("PRelu")
@@ -44,11 +49,15 @@ def prelu(ctx: NodeContext) -> None:
 def layer_norm(ctx: NodeContext) -> None:
     """LayerNormalization over the axes from ``axis`` on -> LayerNorm(normalized_dims); scale and bias are
     params."""
-    x = ctx.activation(0)
-    axis = ctx.sample_axis(ctx.attr.int("axis", -1), x)
+    x, layout = ctx.placed(0)
+    rank = ctx.rank(x, layout)
+    first = ctx.axis(ctx.attr.int("axis", -1), rank, "axis")
+    if layout.standard and first == 0:
+        raise Unsupported("axis 0 is the batch axis; costs are per sample, so ops along it are not supported")
+    layout = layout.avoiding(set(range(first, rank)), "LayerNormalization")
     ctx.unused_outputs(1, "a statistic")
-    ctx.output(ctx.add(LayerNorm(normalized_dims=len(x.shape) - axis, affine=ctx.value(1) is not None,
-                                 bias=ctx.value(2) is not None), x))
+    ctx.output(ctx.add(LayerNorm(normalized_dims=rank - first, affine=ctx.value(1) is not None,
+                                 bias=ctx.value(2) is not None), x), 0, layout)
 
 
 @handles("InstanceNormalization")
@@ -106,3 +115,38 @@ def einsum(ctx: NodeContext) -> None:
         raise Unsupported(f"equation {equation!r} uses the batch index {batch!r} twice in one term")
     rest = [term[1:] for term in terms]
     ctx.output(ctx.add(Einsum(f"{rest[0]},{rest[1]}->{rest[2]}"), *tensors))
+
+
+@handles("Expand")
+def expand(ctx: NodeContext) -> None:
+    """Expand of an activation (``F.normalize``'s norm stretched over the vector) -> Expand; the batch is never
+    stretched."""
+    x, layout = ctx.placed(0)
+    full = ctx.full_shape(x, layout)
+    shape = expanded_shape(full, tuple(ctx.known(1, "shape")))
+    added = len(shape) - len(full)
+    placed = layout.unsqueezed(list(range(added)), len(shape)) if added else layout
+    for p in placed.placements:
+        if surely_different(shape[p.axis], full[p.axis - added]):
+            raise Unsupported(f"expanding {fmt(full)} to {fmt(shape)} stretches the batch axis {p.axis - added}")
+    sample = placed.sample_shape(shape, ctx.batch)
+    if tuple(sample) == tuple(x.shape):
+        ctx.alias(0, placed)
+        return
+    ctx.output(ctx.add(Expand(tuple(sample)), x), 0, placed)
+
+
+@handles("ReduceL2")
+def reduce_l2(ctx: NodeContext) -> None:
+    """ReduceL2 over axes other than the batch's -> ReduceL2 (axes an attribute up to opset 17, an input from
+    18; none: every axis)."""
+    x, layout = ctx.placed(0)
+    rank = ctx.rank(x, layout)
+    axes = ctx.axes(1)
+    keep = ctx.attr.int("keepdims", 1, choices=(0, 1))
+    normal = sorted({ctx.axis(a, rank, "axes") for a in axes}) if axes else list(range(rank))
+    if layout.standard and 0 in normal:
+        raise Unsupported("axis 0 is the batch axis; costs are per sample, so ops along it are not supported")
+    layout = layout.avoiding(set(normal), "ReduceL2")
+    op = ReduceL2(axes=tuple(layout.sample_axis(a) for a in normal), keepdims=bool(keep))
+    ctx.output(ctx.add(op, x), 0, layout if keep else layout.squeezed(set(normal)))

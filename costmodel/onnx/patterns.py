@@ -159,11 +159,15 @@ def channel_shuffle(ctx: NodeContext) -> None:
         raise NoMatch
     if len(getattr(x, "shape", ())) != 3:
         raise NoMatch
+    if not ctx.layout(0).standard:
+        raise NoMatch
     try:
-        grouped = reshaped(ctx, x, tuple(ctx.value(1).values))
-        back = reshaped(ctx, x, tuple(ctx.value(2).values))
+        grouped, first_layout = reshaped(ctx, x, tuple(ctx.value(1).values))
+        back, back_layout = reshaped(ctx, x, tuple(ctx.value(2).values))
     except Unsupported:
         raise NoMatch from None
+    if not (first_layout.standard and back_layout.standard):
+        raise NoMatch
     channels, h, w = x.shape
     if len(grouped) != 4 or any(surely_different(a, b) for a, b in zip(grouped[2:], (h, w))) \
             or surely_different(grouped[0] * grouped[1], channels) or tuple(back) != tuple(x.shape):
@@ -174,7 +178,8 @@ def channel_shuffle(ctx: NodeContext) -> None:
 def swish(ctx: NodeContext) -> None:
     from ..ops import Swish
 
-    ctx.output(ctx.add(Swish(), ctx.activation(0)))
+    x, layout = ctx.placed(0)
+    ctx.output(ctx.add(Swish(), x), 0, layout)
 
 
 def hard_swish(ctx: NodeContext) -> None:
@@ -183,7 +188,8 @@ def hard_swish(ctx: NodeContext) -> None:
     sigmoid = ctx.attr_of(ctx.node.parts[0])
     if not math.isclose(sigmoid.float("alpha", 0.2), 1 / 6, rel_tol=1e-3) or sigmoid.float("beta", 0.5) != 0.5:
         raise NoMatch
-    ctx.output(ctx.add(HardSwish(), ctx.activation(0)))
+    x, layout = ctx.placed(0)
+    ctx.output(ctx.add(HardSwish(), x), 0, layout)
 
 
 def gelu(ctx: NodeContext) -> None:
@@ -194,7 +200,8 @@ def gelu(ctx: NodeContext) -> None:
         from ..ops import GELU
     except ImportError:
         raise NoMatch from None
-    ctx.output(ctx.add(GELU(), ctx.activation(0)))
+    x, layout = ctx.placed(0)
+    ctx.output(ctx.add(GELU(), x), 0, layout)
 
 
 def tanh_gelu(ctx: NodeContext) -> None:
@@ -204,7 +211,8 @@ def tanh_gelu(ctx: NodeContext) -> None:
         _scalar(ctx, index, expected)
     if len(ctx.node.inputs) > 5:
         _scalar(ctx, 5, 3.0)
-    ctx.output(ctx.add(GELU(), ctx.activation(0)))
+    x, layout = ctx.placed(0)
+    ctx.output(ctx.add(GELU(), x), 0, layout)
 
 
 PATTERNS = {"channel_shuffle": channel_shuffle, "swish": swish, "hard_swish": hard_swish, "gelu": gelu,

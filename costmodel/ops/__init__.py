@@ -19,11 +19,14 @@ Adding an op is one class in one file, and that file's module imported below:
 """
 # importing a module registers its ops; this order (not alphabetical) is the order of OPS
 from . import conv, pool, linear, elementwise, movement  # noqa: F401  isort: skip
-from . import matmul, einsum, normalization, tensor, activations_more, arithmetic, reduce  # noqa: F401  isort: skip
+from . import matmul, einsum, normalization, tensor, activations_more, arithmetic, reduce, constant  # noqa: F401  isort: skip
+from . import imported  # noqa: F401  isort: skip
 from .activations_more import GELU, Clip, Erf, PReLU, Softmax, Tanh
 from .arithmetic import BiasAdd, Div, LayerScale, Sub
 from .base import Op, ReceptiveField
+from .constant import Constant
 from .conv import Conv2d, ConvTranspose2d, DeformableConv2d, depthwise
+from .imported import ConstantArithmetic
 from .elementwise import (Activation, Add, BatchNorm, HardSigmoid, HardSwish, LeakyReLU, LocalResponseNorm, Mul,
                           PerElement, ReLU, ReLU6, Sigmoid, Swish)
 from .einsum import Einsum
@@ -32,9 +35,9 @@ from .matmul import MatMul
 from .movement import ChannelShuffle, Concat, Flatten, Identity, Shift, Split, Upsample
 from .normalization import GroupNorm, InstanceNorm, LayerNorm
 from .pool import AvgPool2d, GlobalAvgPool, MaxPool2d, MaxUnpool2d
-from .reduce import GlobalMaxPool, ReduceMean
+from .reduce import GlobalMaxPool, ReduceL2, ReduceMean
 from .registry import OPS, op_kind
-from .tensor import Pad, Reshape, Slice, Squeeze, Transpose, Unsqueeze
+from .tensor import Expand, Gather, Pad, Reshape, Slice, Squeeze, Transpose, Unsqueeze
 
 __all__ = ["OPS", "op_kind", "ReceptiveField", "Op", "Activation", "PerElement", "Conv2d", "ConvTranspose2d",
            "DeformableConv2d", "depthwise", "MaxPool2d", "AvgPool2d", "GlobalAvgPool", "MaxUnpool2d", "Linear",
@@ -42,4 +45,4 @@ __all__ = ["OPS", "op_kind", "ReceptiveField", "Op", "Activation", "PerElement",
            "HardSwish", "Add", "Mul", "Concat", "Split", "ChannelShuffle", "Flatten", "Upsample", "Shift", "Identity",
            "MatMul", "Einsum", "LayerNorm", "InstanceNorm", "GroupNorm", "GELU", "Tanh", "Erf", "Softmax", "PReLU", "Clip", "Sub",
            "Div", "LayerScale", "BiasAdd", "Transpose", "Reshape", "Squeeze", "Unsqueeze", "Pad", "Slice",
-           "GlobalMaxPool", "ReduceMean"]
+           "Gather", "Expand", "GlobalMaxPool", "ReduceMean", "ReduceL2", "Constant", "ConstantArithmetic"]

@@ -14,7 +14,7 @@ from ..dims import fmt, surely_different
 from .base import Op, Sizes, numel
 from .elementwise import Add
 from .registry import op_kind
-from .tensor import sizes
+from .tensor import positive_sizes
 
 
 @op_kind("sub")
@@ -50,12 +50,7 @@ class LayerScale(Op):
     category = "elementwise"
 
     def __post_init__(self):
-        learned = sizes(self, "shape", self.shape)
-        if not learned:
-            raise self.fail("shape", "must have at least one axis, got []")
-        for size in learned:
-            if isinstance(size, int) and size < 1:
-                raise self.fail("shape", f"sizes must be at least 1, got {fmt(learned)}")
+        positive_sizes(self, "shape", self.shape)
 
     def output_shapes(self, inputs):
         x = inputs[0]

@@ -29,6 +29,8 @@ What the rest of the library needs to know about an op, the op states (class att
   ``channel_relations(inputs, outputs)`` then says which channel-side values its rules compare (a
   Conv2d compares its groups with its input and its output channels, never the two with each other);
   ``None``, the default, is all of them together.
+* ``per_sample``: False for an op whose output is the same for every sample (a ``costmodel.ops.Constant``):
+  the analysis counts it, and what is computed from such outputs alone, once per batch.
 * ``hyper_parameter_kinds``: each field's kind read from its annotation (``flag``, ``text``, ``number``,
   ``size``), filled in by ``@op_kind``; fields are annotated with the types below.
 """
@@ -107,6 +109,7 @@ class Op:
     min_inputs: ClassVar[int] = 1
     max_inputs: ClassVar[int | None] = 1
     multiple_outputs: ClassVar[bool] = False
+    per_sample: ClassVar[bool] = True  # False: the output is the same for every sample (a constant)
 
     # ----- helpers for subclasses -------------------------------------------------------------------------
     @property

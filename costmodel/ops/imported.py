@@ -1,10 +1,14 @@
-"""Ops that only imported models have: ``Opaque``, a node of an op type we cannot cost."""
+"""Ops that imported models have: ``Opaque``, a node of an op type we cannot cost (never in a spec), and
+``ConstantArithmetic``, arithmetic with a fixed constant."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from ..dims import Shape
-from .base import Op
+from .base import Op, Sizes
+from .registry import op_kind
+from .tensor import sizes
 
 
 @dataclass(frozen=True)
@@ -29,25 +33,27 @@ class Opaque(Op):
         return self.shapes
 
 
+@op_kind("constant_arithmetic")
 @dataclass(frozen=True)
 class ConstantArithmetic(Op):
-    """``x (op) c`` with a fixed constant ``c`` of ``shape`` (a number, or a tensor that is not learned), as
-    in an imported ``x * 0.5`` or ``x / 8``: ``operation`` is add, sub, mul or div.
+    """``x (op) c`` with a fixed constant ``c`` of ``shape`` (a number: ``[]``, or a tensor that is not learned,
+    broadcast over ``x``), as in an imported ``x * 0.5``, ``x / 8`` or an attention mask added to the scores:
+    ``operation`` is add, sub, mul or div.
 
     * output: ``x``'s shape; params 0
     * multiply-adds: 0 under ``paper``, 1 per output element under ``all``
     * mac: input + output
     """
 
-    operation: str
-    shape: tuple = ()
+    operation: Literal["add", "sub", "mul", "div"]
+    shape: Sizes = ()
 
-    kind = "constant_arithmetic"
     category = "elementwise"
 
     def __post_init__(self):
         if self.operation not in ("add", "sub", "mul", "div"):
             raise self.fail("operation", f"must be add, sub, mul or div, got {self.operation!r}")
+        sizes(self, "shape", self.shape)
 
     def multiply_adds(self, inputs, outputs):
         from .base import numel

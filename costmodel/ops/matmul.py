@@ -6,25 +6,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..dims import fmt, product, surely_different
+from ..dims import broadcast, fmt, product, surely_different
 from .base import Op
 from .registry import op_kind
 
 
 def broadcast_batch(op: Op, left: tuple, right: tuple) -> tuple:
     """The batch axes of a matmul: right-aligned, equal sizes or a 1 that stretches (NumPy's rule)."""
-    rank = max(len(left), len(right))
-    left = (1,) * (rank - len(left)) + tuple(left)
-    right = (1,) * (rank - len(right)) + tuple(right)
-    result = []
-    for a, b in zip(left, right):
-        if isinstance(a, int) and a == 1:
-            result.append(b)
-        elif isinstance(b, int) and b == 1 or not surely_different(a, b):
-            result.append(a)
-        else:
-            raise op.fail("inputs", f"batch axes must match (or be 1 to broadcast), got {fmt(left)} and {fmt(right)}")
-    return tuple(result)
+    result = broadcast(left, right)
+    if result is None:
+        rank = max(len(left), len(right))
+        left, right = ((1,) * (rank - len(s)) + tuple(s) for s in (left, right))
+        raise op.fail("inputs", f"batch axes must match (or be 1 to broadcast), got {fmt(left)} and {fmt(right)}")
+    return result
 
 
 @op_kind("matmul")

@@ -1,4 +1,4 @@
-"""Reductions: GlobalMaxPool, and ReduceMean over any axes.
+"""Reductions: GlobalMaxPool, and ReduceMean and ReduceL2 over any axes.
 
 None is counted in ``flops`` under ``paper``; under ``all`` each costs one step (a comparison or an
 addition) per input element. mac: input + output. A mean over H and W of ``[C, H, W]`` is a
@@ -55,3 +55,14 @@ class ReduceMean(Op):
 
     def multiply_adds(self, inputs, outputs):
         return numel(inputs[0])
+
+
+@op_kind("reduce_l2")
+@dataclass(frozen=True)
+class ReduceL2(ReduceMean):
+    """Euclidean norm over ``axes`` (null: every axis), ``sqrt(sum(x^2))``, as in ``F.normalize`` (Swin v2's
+    cosine attention); ``keepdims`` keeps them as size 1.
+
+    * params 0; multiply-adds 0 under ``paper``, under ``all`` one (a square accumulated) per input element
+    * mac: input + output
+    """

@@ -1,9 +1,9 @@
-"""Tensor-layout ops: Transpose, Reshape, Squeeze, Unsqueeze, Pad, Slice.
+"""Tensor-layout ops: Transpose, Reshape, Squeeze, Unsqueeze, Pad, Slice, Gather, Expand.
 
 Shapes are per sample (batch left out), of any rank; an axis counts from 0 for the first per-sample axis
 (the channels of ``[C, H, W]``), a negative axis from the end (``-1`` is the last). None has parameters or
-multiply-adds under either convention. Transpose, Pad and Slice move data: mac is the elements they read
-plus those they write (a slice reads only the elements it keeps). Reshape, Squeeze and Unsqueeze are views
+multiply-adds under either convention. Transpose, Pad, Slice, Gather and Expand move data: mac is the elements
+they read plus those they write (a slice reads only the elements it keeps). Reshape, Squeeze and Unsqueeze are views
 of a contiguous tensor, like Flatten: mac 0.
 """
 from __future__ import annotations
@@ -46,6 +46,17 @@ def sizes(op: Op, name: str, values: Any) -> tuple:
     except TypeError as error:
         raise op.fail(name, f"must hold integers or symbols, got {list(values)!r}") from error
     object.__setattr__(op, name, normal)
+    return normal
+
+
+def positive_sizes(op: Op, name: str, values: Any) -> tuple:
+    """Check a non-empty list of sizes, each at least 1 (or a symbol), and return it as a tuple."""
+    normal = sizes(op, name, values)
+    if not normal:
+        raise op.fail(name, "must have at least one axis, got []")
+    for size in normal:
+        if isinstance(size, int) and size < 1:
+            raise op.fail(name, f"sizes must be at least 1, got {fmt(normal)}")
     return normal
 
 
@@ -275,3 +286,64 @@ class Slice(Op):
 
 def _clamp(value, low, high):
     return smaller(larger(value, low), high)
+
+
+@op_kind("gather")
+@dataclass(frozen=True)
+class Gather(Op):
+    """Pick entries along ``axis`` by an index tensor of shape ``indices`` (ONNX Gather with constant
+    indices, ``table[index]``: Swin v2's relative-position bias gathered from its table).
+
+    * shape: the input with ``axis`` replaced by the ``indices`` axes
+    * params 0, multiply-adds 0; mac: the input, the indices and the output, each once
+    """
+
+    indices: Sizes
+    axis: int = 0
+
+    category = "movement"
+
+    def __post_init__(self):
+        if isinstance(self.axis, bool) or not isinstance(self.axis, int):
+            raise self.fail("axis", f"must be a whole number, got {self.axis!r}")
+        positive_sizes(self, "indices", self.indices)
+
+    def output_shapes(self, inputs):
+        shape = inputs[0]
+        axis = axis_of(self, "axis", self.axis, len(shape))
+        result = shape[:axis] + tuple(self.indices) + shape[axis + 1:]
+        if not result:
+            raise self.fail("indices", f"would leave no axis of input {fmt(shape)}")
+        return (result,)
+
+    def elements_read(self, inputs, outputs):
+        return numel(inputs[0]) + numel(self.indices)
+
+
+@op_kind("expand")
+@dataclass(frozen=True)
+class Expand(Op):
+    """Broadcast the input to ``shape`` (ONNX Expand, ``torch.expand`` made contiguous): the input is
+    right-aligned on ``shape``, each of its sizes equal to the target's or 1.
+
+    * shape: ``shape``
+    * params 0, multiply-adds 0; mac: input + output (the copies are written)
+    """
+
+    shape: Sizes
+
+    category = "movement"
+
+    def __post_init__(self):
+        positive_sizes(self, "shape", self.shape)
+
+    def output_shapes(self, inputs):
+        shape = inputs[0]
+        if len(shape) > len(self.shape):
+            raise self.fail("shape", f"must have at least the input's {len(shape)} axes, got {fmt(self.shape)} "
+                                     f"for input {fmt(shape)}")
+        for size, target in zip(shape[::-1], self.shape[::-1]):
+            if not (isinstance(size, int) and size == 1) and surely_different(size, target):
+                raise self.fail("shape", f"must keep each input size or stretch a 1, got {fmt(self.shape)} for "
+                                         f"input {fmt(shape)}")
+        return (tuple(self.shape),)

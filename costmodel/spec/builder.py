@@ -205,7 +205,12 @@ class _Builder:
             raise at(where, str(NodeError(full, op_name, error))) from None
         except (TypeError, ValueError) as error:
             raise at(entry.node, f"node {quote(full)} ({op_name}): {error}") from None
-        tensors = self.inputs(entry, scope)
+        if entry.op_class.max_inputs == 0:  # a constant: it reads nothing
+            if entry.sources:
+                raise at(entry.node.get("from"), f"node {quote(full)} ({op_name}) takes no input; leave out from:")
+            tensors = []
+        else:
+            tensors = self.inputs(entry, scope)
         if len(self.graph) >= MAX_NODES:
             raise at(entry.node, f"the spec expands to more than {MAX_NODES} layers, the limit")
         try:

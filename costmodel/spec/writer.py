@@ -205,8 +205,8 @@ class _Writer:
                 sources = self._references([(t.node, t.index) for t in node.inputs], scope_inputs, ids, node.name)
                 fields = self._fields(node)
                 items = [f"id: {quoted(name)}", f"kind: {node.op.kind}", *fields]
-                if not (len(node.inputs) == 1 and previous is not None and
-                        (node.inputs[0].node, node.inputs[0].index) == previous):
+                if node.inputs and not (len(node.inputs) == 1 and previous is not None and
+                                        (node.inputs[0].node, node.inputs[0].index) == previous):
                     items.append("from: " + (sources[0] if len(sources) == 1 else f"[{', '.join(sources)}]"))
                 stage = self._stage(node, written, inherited)
                 if stage is not None:
