@@ -7,6 +7,7 @@ Needs torch==2.13.0, torchvision==0.28.0 and onnx in a SEPARATE venv, and costmo
     PYTHONPATH=. /work/torchvenv/bin/python benchmarks/onnx_crosscheck.py check --models-dir DIR
     PYTHONPATH=. /work/torchvenv/bin/python benchmarks/onnx_crosscheck.py export --out DIR [MODEL ...]
     PYTHONPATH=. /work/torchvenv/bin/python benchmarks/onnx_crosscheck.py export --out DIR --references-only MODEL ...
+    PYTHONPATH=. /work/torchvenv/bin/python benchmarks/onnx_crosscheck.py export --out DIR --dynamic-batch MODEL ...
 
 Every model is built with random weights (``weights=None``; nothing is downloaded), in eval mode, on a
 1x3x224x224 input (1x3x299x299 for inception_v3), and exported with
@@ -189,10 +190,11 @@ def torch_reference(model: nn.Module, shape) -> dict:
             "flop_counter_per_module": per_module}
 
 
-def export(model: nn.Module, shape, path: Path, opset: int = 17, dynamic: bool = False) -> None:
+def export(model: nn.Module, shape, path: Path, opset: int = 17, dynamic: bool = False,
+           batch_only: bool = False) -> None:
     options = {"input_names": ["input"], "output_names": ["output"]}
     if dynamic:
-        options["dynamic_axes"] = {"input": {0: "batch", 2: "height", 3: "width"}}
+        options["dynamic_axes"] = {"input": {0: "batch"} if batch_only else {0: "batch", 2: "height", 3: "width"}}
     torch.onnx.export(model, torch.randn(*shape), str(path), dynamo=False, opset_version=opset, **options)
 
 
@@ -281,6 +283,22 @@ def write_variants(directory: Path, reference: dict, log) -> None:
         log(f"{name}_opset11: written")
 
 
+def write_dynamic_batch(name: str, directory: Path, reference: dict, log) -> None:
+    """``<name>_dynamic_batch.onnx``, exported with a dynamic batch only, and FlopCounterMode / 2 of the torch
+    model at batches 1 and 2 (attention reshapes the batch: its closed form must hold at both)."""
+    model = build(name)
+    shape = input_shape(name)
+    path = directory / f"{name}_dynamic_batch.onnx"
+    export(model, shape, path, dynamic=True, batch_only=True)
+    entry = {"file": path.name, "dynamic_axes": {"input": ["batch"]}, "batch_flop_counter_total": {}}
+    for batch in (1, 2):
+        entry["batch_flop_counter_total"][str(batch)] = torch_reference(model, (batch, *shape[1:]))[
+            "flop_counter_total"]
+    entry.update(learnable_initializers(path, buffer_names(model)))
+    reference["variants"][f"{name}_dynamic_batch"] = entry
+    log(f"{name}_dynamic_batch: flops at batch 1 and 2 {entry['batch_flop_counter_total']}")
+
+
 def export_command(args) -> int:
     directory = Path(args.out)
     directory.mkdir(parents=True, exist_ok=True)
@@ -300,6 +318,12 @@ def export_command(args) -> int:
         print(line, flush=True)
 
     names = args.models or list(FIRST_MODELS) + [n for n in classification_models() if n not in FIRST_MODELS]
+    if args.dynamic_batch:
+        for name in args.models:
+            write_dynamic_batch(name, directory, reference, log)
+            save()
+            gc.collect()
+        return 0
     for name in names:
         if name in reference["models"] and not (args.force or args.references_only):
             continue
@@ -435,6 +459,25 @@ def check_dynamic(path: Path, statics: dict, log) -> list[str]:
     return problems
 
 
+def check_dynamic_batch(path: Path, entry: dict, log) -> list[str]:
+    """A dynamic-batch export gives a closed form in ``batch`` that equals FlopCounterMode / 2 at batches 1 and
+    2, and the learnable initializers as params."""
+    import costmodel
+
+    problems = []
+    for batch, expected in entry["batch_flop_counter_total"].items():
+        totals = costmodel.analyze(import_with_costmodel(path, batch=int(batch))).totals
+        if totals.flops != expected:
+            problems.append(f"{path.name} at batch {batch}: ours {totals.flops:,}, FlopCounterMode/2 {expected:,}")
+        if totals.params != entry["learnable_initializers"]:
+            problems.append(f"{path.name} at batch {batch}: params ours {totals.params:,}, learnable initializers "
+                            f"{entry['learnable_initializers']:,}")
+    symbolic = costmodel.analyze(import_with_costmodel(path)).totals.flops
+    log(f"{path.name}: flops {symbolic}; at batch 1 and 2 "
+        f"{'equal to FlopCounterMode/2' if not problems else 'DIFFERENT'}")
+    return problems
+
+
 def check_from_torch(mobilenet_file: Path, log) -> list[str]:
     """costmodel.from_torch(mobilenet_v2) gives the same layers and totals as importing the exported file."""
     import costmodel
@@ -483,9 +526,12 @@ def check_command(args) -> int:
             row = check_model(variant, reference["models"][entry["same_reference_as"]], directory / entry["file"])
             row["initializers"] = entry["learnable_initializers"]
             rows.append(row)
-        elif "static_flop_counter_total" in entry:
+        elif "static_flop_counter_total" in entry or "batch_flop_counter_total" in entry:
             try:
-                problems += check_dynamic(directory / entry["file"], entry["static_flop_counter_total"], log)
+                if "static_flop_counter_total" in entry:
+                    problems += check_dynamic(directory / entry["file"], entry["static_flop_counter_total"], log)
+                else:
+                    problems += check_dynamic_batch(directory / entry["file"], entry, log)
             except Exception as error:  # noqa: BLE001
                 problems.append(f"{entry['file']}: {type(error).__name__}: {error}")
     if "mobilenet_v2" in reference["models"] and not args.skip_from_torch:
@@ -523,6 +569,8 @@ def main(argv=None) -> int:
     exporting = commands.add_parser("export", help="write <model>.onnx files and reference.json")
     exporting.add_argument("--out", required=True)
     exporting.add_argument("--force", action="store_true", help="redo models already in reference.json")
+    exporting.add_argument("--dynamic-batch", action="store_true",
+                           help="write <model>_dynamic_batch.onnx (the batch a dim_param) and its counts at batch 1, 2")
     exporting.add_argument("--references-only", action="store_true",
                            help="recount the torch references of files already exported, keeping the files")
     exporting.add_argument("--verbose", action="store_true")

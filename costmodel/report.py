@@ -111,6 +111,7 @@ LAYER_SHOWN = ("name", "op", "input", "output", "kernel", "stride", "groups", "f
 def layer_row(layer: LayerCost, batch: Any, bytes_per_element: Any, intensity: bool = True) -> dict[str, Any]:
     """A layer's row: name, op, stage, input and output shapes, kernel/stride/groups/padding, costs, and
     intensity unless ``intensity=False`` (in closed form a slow sympy division, which JSON does not show)."""
+    batch = 1 if layer.per_batch else batch   # a constant's shapes have no batch
     row = {"name": layer.name, "op": layer.op.kind, "stage": layer.stage,
            "input": shape_of(layer.node.input_shapes, batch), "output": shape_of(layer.node.outputs, batch)}
     row.update(hyper(layer))

@@ -8,6 +8,7 @@ import sympy
 import costmodel as cm
 from costmodel.ops import (Add, Constant, ConstantArithmetic, Expand, Gather, LayerScale, Linear, MatMul,
                            ReduceL2, ReLU)
+from costmodel.report import by_layer
 from costmodel.spec import load_spec
 from test_ops_new import costs, node_error, op_error, prod
 
@@ -117,6 +118,9 @@ def test_a_computation_on_constants_is_counted_once_per_batch():
     assert sympy.expand(totals.flops - mlp_flops) == 0
     assert totals.params == 2 * hidden + hidden + hidden * heads + heads
     assert cm.analyze(g, "all").totals.flops.subs(N, 1) != cm.analyze(g, "all").totals.flops.subs(N, 2)
+    rows = {row["name"]: row for row in by_layer(cm.analyze(g)).rows}
+    assert rows["mlp0"]["output"] == [tokens * tokens, hidden]                # no batch: computed once
+    assert rows["add"]["output"] == [N, windows, heads, tokens, tokens]
 
 
 def test_matmul_of_a_constant_and_a_sample_is_per_sample():
