@@ -171,3 +171,22 @@ layers:
 def test_a_constant_reads_no_input_in_a_spec():
     with pytest.raises(cm.SpecError, match=r"node 'c' \(Constant\) takes no input; leave out from:"):
         load_spec("name: t\ninput: [4]\nlayers:\n  - {id: c, kind: constant, shape: [4], from: input}\n")
+
+
+@pytest.mark.parametrize("method", ["pointwise", "factored"])
+def test_a_sweep_over_the_batch_counts_constants_once(tmp_path, method):
+    spec = tmp_path / "net.yaml"
+    spec.write_text("""name: t
+input: [4, 6, 1]
+symbols: {b: 1}
+batch: b
+layers:
+  - {id: x, kind: squeeze, axes: [2]}
+  - {id: table, kind: constant, shape: [5, 6]}
+  - {id: mlp, kind: linear, out_features: 6, bias: false, any_rank: true}
+  - {id: keys, kind: transpose, perm: [1, 0]}
+  - {id: scores, kind: matmul, from: [x, keys]}
+""")
+    result = cm.sweep(str(spec), {"b": [1, 2, 3]}, method=method)
+    # the MLP on the table once (5 rows of 6 -> 6), the scores per sample ([4, 6] x [6, 5])
+    assert [int(f) for f in result.columns["flops"]] == [4 * 6 * 5 * b + 5 * 6 * 6 for b in (1, 2, 3)]

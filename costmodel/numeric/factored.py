@@ -25,7 +25,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..analysis import fused_nodes, node_cost
+from ..analysis import fused_nodes, node_cost, per_batch_nodes
 from ..errors import CostModelError, UsageError
 from .exact import BOUND, Evaluator, Unsupported
 from .grid import COLUMNS, Grid, one_line
@@ -204,7 +204,8 @@ def _costs(grid: Grid, graph: Any) -> list:
 
     fused = fused_nodes(graph, grid.fuse)
     calls = _torch_calls(graph) if REGISTRY[grid.convention].tool else {}
-    return [node_cost(n, grid.convention, graph.batch, n.name in fused, calls.get(n.name, "module"))
+    once = per_batch_nodes(graph)
+    return [node_cost(n, grid.convention, graph.batch, n.name in fused, calls.get(n.name, "module"), once)
             for n in graph.nodes]
 
 
