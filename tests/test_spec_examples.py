@@ -5,6 +5,7 @@ import json
 import subprocess
 import sys
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 
@@ -191,3 +192,22 @@ def test_mobilenet_v2_rounding_adds_the_shortcuts_the_reference_code_adds():
     assert make_divisible(32 * 0.25) == make_divisible(16 * 0.25) and "bottleneck1.0.add" in adds(Fraction(1, 4))
     assert make_divisible(64 * 0.15) == make_divisible(96 * 0.15) and "bottleneck5.0.add" in adds(Fraction(3, 20))
     assert not {"bottleneck1.0.add", "bottleneck5.0.add"} & adds(1)
+
+
+WITHOUT_BRANCHES = Path(__file__).parent / "specs"
+
+
+@pytest.mark.parametrize("name", ["googlenet", "inception_v3"])
+def test_written_with_branches_equals_written_without(name):
+    """The shipped example (modules as `branches:` joined by a concat) and the same network written with
+    `from: input` on every branch (tests/specs/NAME_without_branches.yaml) give the same layers (op, shapes,
+    flops, params, mac, activations; names differ) and the same totals; only the first repeats `from: input`."""
+    def costs(path):
+        analysis = cm.analyze(load_spec(path))
+        layers = sorted((layer.op.kind, layer.node.input_shapes, layer.node.outputs, layer.flops, layer.params,
+                         layer.mac, layer.activations) for layer in analysis.layers)
+        return analysis.totals, layers
+
+    flat = WITHOUT_BRANCHES / f"{name}_without_branches.yaml"
+    assert costs(example(name)) == costs(flat)
+    assert "from: input" in flat.read_text() and "from: input" not in example(name).read_text()
