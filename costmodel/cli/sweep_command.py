@@ -16,8 +16,10 @@ from .unknown import allow_unknown_option
               help="A parameter's values, STOP included when it lands on the grid (exact decimal steps); "
                    "or NAME=V1,V2,... Rows vary the last --grid fastest.")
 @click.option("-s", "--set", "settings", multiple=True, metavar="NAME=VALUE", help="Hold a parameter fixed.")
-@click.option("--format", "fmt", type=click.Choice(("csv", "json")), default="csv", show_default=True)
-@click.option("--convention", type=click.Choice(CONVENTIONS), default="paper", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(("csv", "json")), default="csv", show_default=True,
+              help="csv: one row per grid point; json: the grid and the same points as objects.")
+@click.option("--convention", type=click.Choice(CONVENTIONS), default="paper", show_default=True,
+              help="paper: flops of convolutions and fully connected layers only; all: every op.")
 @click.option("--fuse", multiple=True, type=click.Choice(FUSIONS), help="Fusion switches (mac only).")
 @click.option("--method", type=click.Choice(("auto", "pointwise", "factored")), default="auto", show_default=True,
               help="pointwise: build every point; factored: build once with symbols and combine per-group "

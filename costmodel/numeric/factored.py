@@ -110,7 +110,7 @@ def symbol(target: Any, name: str) -> Any:
 
 
 def plan(grid: Grid, progress: Callable | None = None, budget: float | None = None) -> Plan:
-    """The factored plan of ``grid`` (see the module doc); :class:`Fallback` when it does not apply or
+    """The factored plan of ``grid`` (see the module doc); ``Fallback`` when it does not apply or
     would cost more than ``budget`` seconds (an estimate of the point-by-point evaluation)."""
     started = time.perf_counter()
     report = progress or (lambda *args: None)

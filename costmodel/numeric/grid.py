@@ -23,7 +23,7 @@ COLUMNS = ("flops", "params", "mac")
 
 @dataclass(frozen=True)
 class Grid:
-    """The checked grid of a sweep of ``target`` (a :class:`~costmodel.targets.Target`)."""
+    """The checked grid of a sweep of ``target`` (a ``Target``)."""
 
     target: Any
     names: tuple[str, ...]
@@ -106,7 +106,7 @@ def _is_numpy_number(value: Any) -> bool:
 
 def make_grid(target: Any, grid: Mapping[str, Sequence], values: Mapping[str, Any] | None = None,
               convention: str = "paper", fuse: Any = ()) -> Grid:
-    """The checked :class:`Grid` of a sweep: ``target`` (anything :func:`costmodel.targets.target` takes),
+    """The checked ``Grid`` of a sweep: ``target`` (anything ``costmodel.targets.target`` takes),
     ``grid`` ``{name: values}`` (axes in the given order), ``values`` held fixed (typed values)."""
     from ..targets import target as find
 
