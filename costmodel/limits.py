@@ -44,6 +44,8 @@ MAX_SYMBOLS = 100
 MAX_REPEAT = 1000
 #: block instances and groups nested inside each other
 MAX_NESTING = 32
+#: items of one list value (a stage table's row or column: a symbol's, a block argument's, ``[a, b]``)
+MAX_LIST_ITEMS = 10_000
 
 # ----- zoo parameters, symbol names, the command line and sweeps -----------------------------------------------
 #: largest ``blocks`` of a zoo network (the guideline benchmarks), like a spec's ``repeat``

@@ -214,7 +214,7 @@ layers:
                    "got 3/2")),
     ({"c1": True}, "<spec>:2:3: the value True given for symbol c1: true/false is not a number"),
     ({"c1": "__import__('os')"}, ("<spec>:2:3: the value \"__import__('os')\" given for symbol c1: unknown "
-                                  "function __import__(); the functions are ceil, floor, make_divisible, max, min, sqrt")),
+                                  "function __import__(); the functions are ceil, floor, make_divisible, max, min, round, sqrt")),
     ({"c1": object()}, None),
     ([("c1", 1)], "<spec>: values must map symbol names to values, got list"),
 ])
@@ -223,7 +223,7 @@ def test_bad_caller_values_are_spec_errors(values, message):
     with pytest.raises(cm.SpecError) as caught:
         load_spec(text, values)
     if message is None:
-        assert "give a number, a Fraction, a sympy expression or text" in str(caught.value)
+        assert "give a number, a Fraction, a sympy expression, text or a list of them" in str(caught.value)
     else:
         assert str(caught.value) == message
 

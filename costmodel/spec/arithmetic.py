@@ -20,6 +20,16 @@ from ..values import excerpt
 from .limits import MAX_NUMBER_BITS, MAX_NUMBER_DIGITS, MAX_SYMBOLIC_EXPONENT
 
 
+class ListValue(tuple):
+    """A list value (``widths: [32, 64]``, a block argument ``k: [1, 7]``, ``[a, b]``): its items are values
+    (lists too: a table of rows); shown as written, ``[32, 64]``."""
+
+    def __str__(self) -> str:
+        return "[" + ", ".join(str(item) for item in self) + "]"
+
+    __repr__ = __str__
+
+
 class ArithmeticProblem(Exception):
     """An operation that has no exact answer (division by zero, a number too large, an undecidable test)."""
 
@@ -206,6 +216,17 @@ def _sqrt(x: Any) -> Any:
     return normal(_sympy().sqrt(lift(x)))
 
 
+def _round(x: Any) -> Any:
+    """Python's ``round(x)``: the nearest whole number, a half to the even one (``round(2.5)`` is 2,
+    ``round(3.5)`` is 4), as PyTorch and torchvision code computes it; exact for Fractions."""
+    if is_number(x):
+        return round(Fraction(x))
+    if x.free_symbols:
+        raise ArithmeticProblem(f"round({shown(x)}) depends on symbols without values (a half goes to the even "
+                                f"number, which has no closed form; floor(x + 1/2) rounds halves up)")
+    return normal(_sympy().floor(x + _sympy().Rational(1, 2)))  # an irrational constant is never a half
+
+
 def _extreme(pick: Callable, sympy_name: str) -> Callable:
     def extreme(*values: Any) -> Any:
         if all(is_number(v) for v in values):
@@ -237,5 +258,6 @@ FUNCTIONS: dict[str, tuple[int, int | None, Callable]] = {
     "make_divisible": (1, 3, _make_divisible),
     "max": (1, None, _extreme(max, "Max")),
     "min": (1, None, _extreme(min, "Min")),
+    "round": (1, 1, _round),
     "sqrt": (1, 1, _sqrt),
 }

@@ -20,7 +20,7 @@ from typing import Any
 from ..dims import fmt
 from ..errors import CostModelError, NodeError
 from ..graph import Graph, Tensor
-from .arithmetic import is_number
+from .arithmetic import ListValue, is_number
 from .document import Block, Document
 from .entries import Branches, Group, Instance, OpLayer, Reference
 from .expressions import ExpressionError, parse_expression
@@ -34,6 +34,8 @@ from .values import (
     scalar_value,
     size_value,
     truth_value,
+    value_of,
+    whole,
 )
 from .yamltree import Scalar, Sequence, Value
 
@@ -321,9 +323,9 @@ class _Builder:
         for parameter in block.parameters:
             given = overrides.get(parameter.name) or entry.args.get(parameter.name)
             if given is not None:
-                value = scalar_value(given[1], caller_names, f"argument {parameter.name}")
+                value = value_of(given[1], caller_names, f"argument {parameter.name}")
             elif parameter.default is not None:
-                value = scalar_value(parameter.default, LayerNames(names, lambda: list(inputs), inputs),
+                value = value_of(parameter.default, LayerNames(names, lambda: list(inputs), inputs),
                                      f"parameter {parameter.name} of block {block.name}")
             else:
                 which = f" (instance {index})" if entry.repeat is not None else ""
@@ -383,7 +385,10 @@ def setting(field: dataclasses.Field, kind: str, node: Value, names: LayerNames,
         return tuple(size_value(item, names, what) for item in node.items)
     if not isinstance(node, Scalar):
         raise at(node, f"{what} must be a number, an expression or a list of them, got {node.describe()}")
-    return size_value(node, names, what)
+    value = scalar_value(node, names, what)
+    if isinstance(value, ListValue):  # a list-valued parameter or item: kernel: k with k = [1, 7]
+        return tuple(whole(item, node, names, what) for item in value)
+    return whole(value, node, names, what)
 
 
 

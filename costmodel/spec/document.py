@@ -161,8 +161,8 @@ def _read_symbols(node: Value | None) -> list:
             value = value.get("default")
         if isinstance(value, Scalar) and value.value is None:
             value = None
-        elif value is not None and not isinstance(value, Scalar):
-            raise at(value, f"the default of symbol {name} must be a number or an expression, got "
+        elif value is not None and not isinstance(value, (Scalar, Sequence)):
+            raise at(value, f"the default of symbol {name} must be a number, an expression or a list of them, got "
                             f"{value.describe()}")
         symbols.append(Symbol(name, value, integer, key))
     return symbols
@@ -215,9 +215,9 @@ def _read_parameters(node: Value | None, block: str, symbols: set) -> list:
             raise at(key, f"parameter {quote(name)} of block {block} has the name of a symbol; rename one")
         if name in seen:
             raise at(key, f"parameter {quote(name)} of block {block} is declared twice")
-        if default is not None and not isinstance(default, Scalar):
-            raise at(default, f"the default of parameter {name} must be a number or an expression, got "
-                              f"{default.describe()}")
+        if default is not None and not isinstance(default, (Scalar, Sequence)):
+            raise at(default, f"the default of parameter {name} must be a number, an expression or a list of "
+                              f"them, got {default.describe()}")
         seen.add(name)
         parameters.append(Parameter(name, default, key))
     return parameters

@@ -269,8 +269,9 @@ def _arguments(node: Value, block: Any, what: str) -> dict:
             listed = ", ".join(names) if names else "none"
             hint = COMMA_HINT if not key.isidentifier() else suggest(key, names)
             raise at(key_node, f"block {block.name} has no parameter {quote(key)}{hint}; its parameters: {listed}")
-        if not isinstance(value, Scalar) or value.value is None:
-            raise at(value, f"argument {key} must be a number or an expression, got {value.describe()}")
+        if not isinstance(value, (Scalar, Sequence)) or (isinstance(value, Scalar) and value.value is None):
+            raise at(value, f"argument {key} must be a number, an expression or a list of them (k: [1, 7]), got "
+                            f"{value.describe()}")
     return dict(node.entries)
 
 

@@ -4,15 +4,18 @@ types, and computed by our own walker over that tree. Nothing in a spec is ever 
 What an expression may hold (anything else is refused when it is parsed, before any value is computed):
 
 * numbers: ``3``, ``0.75`` (read as the exact fraction 3/4), ``1e3``;
-* names: symbols, block parameters, ``in_channels``, ``in_height``, ``in_width``;
+* names: symbols, block parameters, ``in_channels``, ``in_height``, ``in_width``, ``input_channels``,
+  ``input_height``, ``input_width``;
+* lists ``[a, b]`` and items ``x[i]`` of a list (i from 0 to len - 1, a whole number);
 * arithmetic ``+ - * / // % **`` and unary ``+ -``, with parentheses; ``/`` is exact (``7 / 2`` is the
   fraction 7/2), ``//`` and ``%`` floor as in Python; ``**`` takes a whole exponent;
 * comparisons ``== != < <= > >=`` (chained as in Python), ``and``, ``or``, ``not`` (true is 1, false 0)
   and ``a if condition else b`` (only the chosen side is computed);
 * calls of ``ceil``, ``floor``, ``make_divisible`` (value, divisor=8, min_value=divisor), ``max``,
-  ``min``, ``sqrt``, arguments in order (no keywords).
+  ``min``, ``round`` (Python's: a half to even), ``sqrt``, arguments in order (no keywords); arithmetic,
+  comparisons and functions take numbers, not lists.
 
-Refused: attribute access, subscripts, strings, lambda, comprehensions, lists/tuples/sets/dicts, calls of
+Refused: attribute access, slices, strings, lambda, comprehensions, tuples/sets/dicts, calls of
 anything else, ``True``/``None``, keyword or starred arguments, bit operators, ``is``/``in``, ``:=``.
 An expression is at most ``MAX_EXPRESSION_CHARS`` characters and
 ``MAX_EXPRESSION_DEPTH`` levels of operations deep (``-(-(-1))`` is four; parentheses alone
@@ -32,8 +35,8 @@ from typing import Any
 
 from ..values import suggest as values_suggest
 from . import arithmetic
-from .arithmetic import FUNCTIONS, ArithmeticProblem
-from .limits import MAX_EXPRESSION_CHARS, MAX_EXPRESSION_DEPTH, MAX_EXPRESSION_STEPS
+from .arithmetic import FUNCTIONS, ArithmeticProblem, ListValue
+from .limits import MAX_EXPRESSION_CHARS, MAX_EXPRESSION_DEPTH, MAX_EXPRESSION_STEPS, MAX_LIST_ITEMS
 
 FUNCTION_LIST = ", ".join(sorted(FUNCTIONS))
 
@@ -45,14 +48,14 @@ _COMPARE = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: "
 _OPERATOR_TEXT = {ast.MatMult: "@", ast.BitAnd: "&", ast.BitOr: "|", ast.BitXor: "^", ast.LShift: "<<",
                   ast.RShift: ">>", ast.Invert: "~", ast.Is: "is", ast.IsNot: "is not", ast.In: "in",
                   ast.NotIn: "not in"}
-_FORBIDDEN = {ast.Subscript: "subscripts (x[...])", ast.Slice: "slices", ast.Lambda: "lambda",
+_FORBIDDEN = {ast.Slice: "slices (x[a:b])", ast.Lambda: "lambda",
               ast.ListComp: "comprehensions", ast.SetComp: "comprehensions", ast.DictComp: "comprehensions",
-              ast.GeneratorExp: "comprehensions", ast.List: "lists", ast.Tuple: "tuples", ast.Set: "sets",
+              ast.GeneratorExp: "comprehensions", ast.Tuple: "tuples", ast.Set: "sets",
               ast.Dict: "dicts", ast.JoinedStr: "strings", ast.FormattedValue: "strings",
               ast.NamedExpr: "assignments (:=)", ast.Starred: "starred arguments (*x)",
               ast.Await: "await", ast.Yield: "yield", ast.YieldFrom: "yield"}
 _SINGULAR = ("lambda", "await", "yield")
-ALLOWED = f" (they take numbers, names, arithmetic, comparisons, if-else and {FUNCTION_LIST})"
+ALLOWED = f" (they take numbers, names, lists [a, b] and items x[i], arithmetic, comparisons, if-else and {FUNCTION_LIST})"
 
 
 class ExpressionError(Exception):
@@ -201,7 +204,7 @@ def _refusal(node: ast.AST) -> str | None:
             return f"unknown function {node.func.id}(){suggest(node.func.id, FUNCTIONS)}; the functions are {FUNCTION_LIST}"
         elif node.keywords:
             thing = "keyword arguments (pass them in order) are"
-    elif not isinstance(node, (ast.Name, ast.BoolOp, ast.IfExp)):
+    elif not isinstance(node, (ast.Name, ast.BoolOp, ast.IfExp, ast.Subscript, ast.List)):
         thing = f"{type(node).__name__} is"
     return None if thing is None else f"{thing} not allowed in expressions{ALLOWED}"
 
@@ -250,6 +253,33 @@ class _Walker:
     def fail(self, node: ast.AST, message: str, with_values: bool = False) -> ExpressionError:
         return ExpressionError(message, self.expression.offset(node), with_values)
 
+    def number(self, node: ast.AST) -> Any:
+        """The value of ``node``, refused if it is a list (arithmetic, comparisons and functions take numbers)."""
+        value = self.value(node)
+        if isinstance(value, ListValue):
+            text = ast.get_source_segment(self.expression.text[self.expression.lead:], node) or "a list"
+            raise self.fail(node, f"{arithmetic.shown(text)} is the list {arithmetic.shown(value)}, where a number "
+                                  f"is needed: take one item, {arithmetic.shown(text)}[i]", True)
+        return value
+
+    def item(self, node: ast.Subscript) -> Any:
+        """``x[i]``: item i (from 0) of the list x, i a whole number from 0 to len(x) - 1."""
+        container = self.value(node.value)
+        text = ast.get_source_segment(self.expression.text[self.expression.lead:], node.value) or "it"
+        if not isinstance(container, ListValue):
+            raise self.fail(node, f"{arithmetic.shown(text)} is not a list: only a list has items x[i]", True)
+        index = self.number(node.slice)
+        if not arithmetic.is_number(index):
+            raise self.fail(node.slice, f"the index {arithmetic.shown(index)} depends on symbols without values",
+                            True)
+        items = f"{arithmetic.shown(text)} has {len(container)} items, {arithmetic.shown(text)}[0] to " \
+                f"{arithmetic.shown(text)}[{len(container) - 1}]"
+        if not isinstance(index, int):
+            raise self.fail(node.slice, f"index {arithmetic.shown(index)} is not a whole number: {items}", True)
+        if not 0 <= index < len(container):
+            raise self.fail(node.slice, f"index {arithmetic.shown(index)} is out of range: {items}", True)
+        return container[index]
+
     def value(self, node: ast.AST) -> Any:
         try:
             return self._value(node)
@@ -269,18 +299,24 @@ class _Walker:
                 listed = ", ".join(known[:12]) + (", ..." if len(known) > 12 else "")
                 raise self.fail(node, f"unknown name {node.id!r}{suggest(node.id, known)}; names here: "
                                       f"{listed or 'none'} (symbols are declared under symbols:)") from None
+        if isinstance(node, ast.Subscript):
+            return self.item(node)
+        if isinstance(node, ast.List):
+            if len(node.elts) > MAX_LIST_ITEMS:
+                raise self.fail(node, f"the list has {len(node.elts)} items, more than the limit of {MAX_LIST_ITEMS}")
+            return ListValue(self.value(item) for item in node.elts)
         if isinstance(node, ast.BinOp):
-            left, right = self.value(node.left), self.value(node.right)
+            left, right = self.number(node.left), self.number(node.right)
             return _BINARY[type(node.op)][1](left, right)
         if isinstance(node, ast.UnaryOp):
-            operand = self.value(node.operand)
+            operand = self.number(node.operand)
             if isinstance(node.op, ast.Not):
                 return 0 if arithmetic.truth(operand) else 1
             return arithmetic.negate(operand) if isinstance(node.op, ast.USub) else operand
         if isinstance(node, ast.Compare):
-            left = self.value(node.left)
+            left = self.number(node.left)
             for op, comparator in zip(node.ops, node.comparators):
-                right = self.value(comparator)
+                right = self.number(comparator)
                 if not arithmetic.compare(_COMPARE[type(op)], left, right):
                     return 0
                 left = right
@@ -288,14 +324,14 @@ class _Walker:
         if isinstance(node, ast.BoolOp):
             wanted = isinstance(node.op, ast.Or)  # 'or' stops at the first true, 'and' at the first false
             for operand in node.values:
-                if arithmetic.truth(self.value(operand)) == wanted:
+                if arithmetic.truth(self.number(operand)) == wanted:
                     return int(wanted)
             return int(not wanted)
         if isinstance(node, ast.IfExp):
-            chosen = node.body if arithmetic.truth(self.value(node.test)) else node.orelse
+            chosen = node.body if arithmetic.truth(self.number(node.test)) else node.orelse
             return self.value(chosen)
         if isinstance(node, ast.Call):
-            arguments = [self.value(argument) for argument in node.args]
+            arguments = [self.number(argument) for argument in node.args]
             return FUNCTIONS[node.func.id][2](*arguments)
         raise self.fail(node, f"{type(node).__name__} is not allowed in expressions")  # the checker refused it
 

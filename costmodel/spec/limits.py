@@ -7,6 +7,7 @@ from ..limits import (  # noqa: F401 - re-exported: the spec reader's modules re
     MAX_EXPRESSION_CHARS,
     MAX_EXPRESSION_DEPTH,
     MAX_EXPRESSION_STEPS,
+    MAX_LIST_ITEMS,
     MAX_NESTING,
     MAX_NODES,
     MAX_NUMBER_BITS,

@@ -18,7 +18,7 @@ from fractions import Fraction
 from typing import Any
 
 from . import arithmetic
-from .arithmetic import ArithmeticProblem, is_number
+from .arithmetic import ArithmeticProblem, ListValue, is_number
 from .expressions import (
     ExpressionError,
     evaluate,
@@ -26,10 +26,10 @@ from .expressions import (
     suggest,
     values_seen,
 )
-from .limits import MAX_DIMENSION
+from .limits import MAX_DIMENSION, MAX_LIST_ITEMS, MAX_NESTING
 from ..values import misreading  # one rule for every name a user gives (costmodel.values)
 from .problem import Problem, at, quote
-from .yamltree import Scalar, Value
+from .yamltree import Scalar, Sequence, Value
 
 LIMIT_TEXT = f"2**{MAX_DIMENSION.bit_length() - 1}"
 
@@ -97,9 +97,21 @@ def scalar_value(node: Value, names: MappingType, what: str) -> Any:
         raise expression_problem(node, error, what, names) from None
 
 
+def value_of(node: Value, names: MappingType, what: str) -> Any:
+    """The value of a number, an expression or a YAML list of them (a ``ListValue``, lists nested: rows)."""
+    if isinstance(node, Sequence):
+        if len(node.items) > MAX_LIST_ITEMS:
+            raise at(node, f"{what}: the list has {len(node.items)} items, more than the limit of {MAX_LIST_ITEMS}")
+        return ListValue(value_of(item, names, what) for item in node.items)
+    return scalar_value(node, names, what)
+
+
 def whole(value: Any, node: Value, names: MappingType, what: str) -> Any:
     """``value`` checked as a size: a whole number within the limit, or a symbolic expression."""
     text = node.value if isinstance(node, Scalar) and isinstance(node.value, str) else None
+    if isinstance(value, ListValue):
+        source = f"{quote(text)} is the list {value}" if text is not None else f"got the list {value}"
+        raise at(node, f"{what} must be a number, but {source}")
     if is_number(value) or not value.free_symbols:
         if not isinstance(value, int):
             source = f"{quote(text)} = {value}" if text is not None else f"{value}"
@@ -129,6 +141,8 @@ def truth_value(node: Value, names: MappingType, what: str) -> bool:
     if isinstance(node, Scalar) and isinstance(node.value, bool):
         return node.value
     value = scalar_value(node, names, what)
+    if isinstance(value, ListValue):
+        raise at(node, f"{what} {quote(node.text)} is the list {value}, not a condition")
     try:
         return arithmetic.truth(value)
     except ArithmeticProblem as problem:
@@ -193,32 +207,50 @@ class _FreshSymbols(MappingType):
 
 def caller_value(name: str, value: Any, integer: bool, node: Value) -> Any:
     """A value given for symbol ``name`` by the caller, exact; located at the symbol's declaration."""
-    what = f"the value {value!r} given for symbol {name}"
+    what = f"the value {arithmetic.shown(repr(value), 60)} given for symbol {name}"
     try:
-        if isinstance(value, bool):
-            raise ArithmeticProblem("true/false is not a number")
-        if isinstance(value, float):
-            if not math.isfinite(value):
-                raise ArithmeticProblem("it is not a finite number")
-            value = Fraction(repr(value))
-        elif isinstance(value, str):
-            value = evaluate(parse_expression(value), _FreshSymbols(integer))
-        elif not isinstance(value, (int, Fraction)) and not type(value).__module__.startswith("sympy"):
-            value = operator.index(value)  # numpy integers and the like
-        value = arithmetic.normal(value)
-        for free in sorted(getattr(value, "free_symbols", ()), key=str):
-            reading = misreading(str(free))
-            if reading is not None:
-                raise ArithmeticProblem(f"its symbol {str(free)!r} would not mean itself when results are read "
-                                        f"back: sympy reads it as {reading}")
+        value = _caller_number(value, integer)
     except (ArithmeticProblem, ExpressionError) as error:
         raise at(node, f"{what}: {getattr(error, 'message', error)}") from None
     except TypeError:
-        raise at(node, f"{what}: give a number, a Fraction, a sympy expression or text") from None
+        raise at(node, f"{what}: give a number, a Fraction, a sympy expression, text or a list of them") from None
     return check_integer(name, value, integer, node)
 
 
+def _caller_number(value: Any, integer: bool, depth: int = 0) -> Any:
+    """A caller's value made exact (a list item by item); ``ArithmeticProblem`` or ``TypeError`` if it is none."""
+    if isinstance(value, (list, tuple)):
+        if len(value) > MAX_LIST_ITEMS:
+            raise ArithmeticProblem(f"the list has {len(value)} items, more than the limit of {MAX_LIST_ITEMS}")
+        if depth >= MAX_NESTING:
+            raise ArithmeticProblem(f"lists nested more than {MAX_NESTING} deep, the limit")
+        return ListValue(_caller_number(item, integer, depth + 1) for item in value)
+    if isinstance(value, bool):
+        raise ArithmeticProblem("true/false is not a number")
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ArithmeticProblem("it is not a finite number")
+        value = Fraction(repr(value))
+    elif isinstance(value, str):
+        value = evaluate(parse_expression(value), _FreshSymbols(integer))
+        if isinstance(value, ListValue):
+            return value
+    elif not isinstance(value, (int, Fraction)) and not type(value).__module__.startswith("sympy"):
+        value = operator.index(value)  # numpy integers and the like
+    value = arithmetic.normal(value)
+    for free in sorted(getattr(value, "free_symbols", ()), key=str):
+        reading = misreading(str(free))
+        if reading is not None:
+            raise ArithmeticProblem(f"its symbol {str(free)!r} would not mean itself when results are read "
+                                    f"back: sympy reads it as {reading}")
+    return value
+
+
 def check_integer(name: str, value: Any, integer: bool, node: Value) -> Any:
+    if isinstance(value, ListValue):
+        for item in value:
+            check_integer(name, item, integer, node)
+        return value
     if integer and is_number(value) and not isinstance(value, int):
         raise at(node, f"symbol {name} is a whole number (declare it with integer: false to allow fractions), "
                        f"got {value}")
@@ -239,7 +271,7 @@ def resolve_symbols(symbols: list, values: MappingType | None, anchor: Value) ->
         if symbol.name in values:
             resolved[symbol.name] = caller_value(symbol.name, values[symbol.name], symbol.integer, symbol.node)
         elif symbol.default is not None:
-            value = scalar_value(symbol.default, resolved, f"symbol {symbol.name}")
+            value = value_of(symbol.default, resolved, f"symbol {symbol.name}")
             resolved[symbol.name] = check_integer(symbol.name, value, symbol.integer, symbol.default)
         else:
             resolved[symbol.name] = new_symbol(symbol.name, symbol.integer, symbol.node)

@@ -156,6 +156,8 @@ def _syntax_problem(error: yaml.MarkedYAMLError) -> Problem:
     message = f"invalid YAML: {error.problem or error.context}"
     if error.context and error.problem and error.context_mark is not None:
         message += f" ({error.context} at line {error.context_mark.line + 1}, column {error.context_mark.column + 1})"
+    if "but got '['" in message and "while parsing a flow" in message:  # widths[i] unquoted in { } or [ ]
+        message += " (inside { } or [ ], an expression with an index must be quoted: \"widths[i]\")"
     if mark is None:
         return Problem(message, 1, 1)
     return Problem(message, mark.line + 1, mark.column + 1)
