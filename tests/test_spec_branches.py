@@ -51,8 +51,7 @@ def test_an_inception_module_counts_as_its_formula_and_as_the_same_module_writte
     totals = cm.analyze(graph).totals
     assert (totals.flops, totals.params) == (flops, params)
     assert graph.nodes[-1].name == "inception3a" and graph.nodes[-1].outputs == ((64 + 128 + 32 + 32, 28, 28),)
-    assert [node.name for node in graph][:3] == ["inception3a.branch1.conv1", "inception3a.branch2.conv1",
-                                                 "inception3a.branch2.conv2"]
+    assert [node.name for node in graph][:3] == ["branch1.conv1", "branch2.conv1", "branch2.conv2"]
     assert {node.stage for node in graph} == {"inception3a"}
     plain = cm.analyze(load_spec(WITHOUT_BRANCHES))
     assert (totals.flops, totals.params, totals.mac) == (plain.totals.flops, plain.totals.params, plain.totals.mac)
@@ -73,7 +72,7 @@ layers:
   - {kind: relu}
 """)
     add = graph.node("res")
-    assert [t.node for t in add.inputs] == ["res.main.batch_norm1", "input"]
+    assert [t.node for t in add.inputs] == ["main.batch_norm1", "input"]
     c = cm.symbols("c")
     assert cm.analyze(graph).totals.flops == 9 * c * c * 14 * 14
 
@@ -106,8 +105,9 @@ layers:
     m2 = conv_flops(1, 32, 4, hw) * 3 + 2 * (3 * 4 * 4 * hw)
     assert cm.analyze(graph).totals.flops == m1 + m2
     assert graph.node("m1.out").outputs == ((8 + 16 + 8, 8, 8),)
-    assert "m1.out.b3.concat1.a.conv1" in {node.name for node in graph}
-    assert not any(node.name.startswith("m2.out.pool.avg_pool") for node in graph)
+    assert "m1.b3.a.conv1" in {node.name for node in graph} and "m1.b3.concat1" in {node.name for node in graph}
+    assert not any(node.name.startswith("m2.pool.avg_pool") for node in graph)
+    assert {node.stage for node in graph} == {"m1", "m2"}
 
 
 @pytest.mark.parametrize("layers, message", [
@@ -125,7 +125,11 @@ layers:
     ("[{id: x, kind: relu}, {join: add, from: [x, input], branches: {a: input, b: input}}]",
      "branches read one tensor, which each branch gets; from: lists 2"),
     ("[{join: add, branches: {a: input, b: [{id: r, kind: relu}, {kind: sigmoid, from: input}]}}]",
-     "the output of layer 'add1.b.r' (relu) is never read"),
+     "the output of layer 'b.r' (relu) is never read"),
+    ("[{join: add, branches: {a: input, b: input}}, {join: add, branches: {a: input, c: input}}]",
+     "branch 'a' is also a branch of the branches: item at line 2: branch names are unique in a scope"),
+    ("[{id: a, kind: relu}, {join: add, branches: {a: input, c: input}}]",
+     "branch 'a' has the name of the id at line 2: its layers are named a.<id>, so rename one"),
 ])
 def test_mistakes_in_branches_are_one_line_at_the_place(layers, message):
     with pytest.raises(SpecError) as caught:

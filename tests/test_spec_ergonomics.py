@@ -48,7 +48,7 @@ layers:
       gate: [{kind: global_avg_pool}, {kind: conv, out_channels: 10}, {kind: conv, out_channels: input_channels}]
   - {kind: conv, out_channels: input_channels}
 """)
-    assert graph.node("mul1.gate.conv2").outputs == ((40, 1, 1),)
+    assert graph.node("gate.conv2").outputs == ((40, 1, 1),)
     assert graph.nodes[-1].outputs == ((24, 8, 8),)
 
 

@@ -82,6 +82,7 @@ class _Builder:
         self.prefix: list = []
         self.origins: dict = {}  # node name -> the op layer that made it
         self.declared: set = set()  # (node, index) of the outputs of the network: the last layer's, output: true
+        self.stages = 0  # stage: labels in force
 
     def check_every_output_is_read(self) -> None:
         """Refuse a layer whose output nothing reads (a branch forgotten in a concat's from:) unless it is
@@ -108,6 +109,11 @@ class _Builder:
     def staged(self, stage: Scalar | None, stack: ExitStack) -> None:
         if stage is not None:
             stack.enter_context(self.graph.stage(stage.text))
+            self.stages += 1
+            stack.callback(self._unstage)
+
+    def _unstage(self) -> None:
+        self.stages -= 1
 
     def run(self, entries: list, scope: Scope) -> None:
         for entry in entries:
@@ -241,25 +247,16 @@ class _Builder:
 
     # ----- branches ---------------------------------------------------------------------------------------------
     def add_branches(self, entry: Branches, scope: Scope) -> None:
-        """Each branch runs on the item's input in scope ``<name>.<branch>``; the join node ``<name>`` reads
-        their outputs in file order."""
+        """Each branch runs on the item's input in a scope named after it (``branch1.conv``); the join node,
+        named by the item, reads their outputs in file order. At the top, outside any ``stage:``, the
+        branches are reported under the item's name, as a block instance's layers are under its id."""
         (tensor,) = self.inputs(entry, scope)
         outputs = []
-        for branch in entry.branches:
-            if branch.entries is None:
-                outputs.append(tensor)
-                continue
-            inner = Scope(scope.names, (tensor,))
-            with self.scoped(entry.name), self.scoped(branch.name):
-                self.run(branch.entries, inner)
-            if inner.last is None:
-                outputs.append(tensor)  # every layer left out by its when: the branch passes its input on
-                continue
-            output, last = inner.last
-            if isinstance(output, tuple):
-                raise at(last.node, f"branch {branch.name} of {quote(entry.name)} ends with {last.name} ({last.kind}), "
-                                    f"which has {len(output)} outputs; a branch's output is its last layer's")
-            outputs.append(output)
+        with ExitStack() as stack:
+            if not self.prefix and not self.stages:
+                stack.enter_context(self.graph.stage(entry.name))
+            for branch in entry.branches:
+                outputs.append(self.run_branch(entry, branch, tensor, scope))
         if len(self.graph) >= MAX_NODES:
             raise at(entry.node, f"the spec expands to more than {MAX_NODES} layers, the limit")
         try:
@@ -272,6 +269,21 @@ class _Builder:
         if _declared_output(entry):
             self.declared.add((output.node, output.index))
         self.produce(entry, output, scope)
+
+    def run_branch(self, entry: Branches, branch: Any, tensor: Tensor, scope: Scope) -> Tensor:
+        """The output of one branch: its last layer's, or ``tensor`` for ``input`` (or every layer left out)."""
+        if branch.entries is None:
+            return tensor
+        inner = Scope(scope.names, (tensor,))
+        with self.scoped(branch.name):
+            self.run(branch.entries, inner)
+        if inner.last is None:
+            return tensor
+        output, last = inner.last
+        if isinstance(output, tuple):
+            raise at(last.node, f"branch {branch.name} of {quote(entry.name)} ends with {last.name} ({last.kind}), "
+                                f"which has {len(output)} outputs; a branch's output is its last layer's")
+        return output
 
     # ----- block instances ----------------------------------------------------------------------------------
     def instantiate(self, entry: Instance, scope: Scope) -> None:

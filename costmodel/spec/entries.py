@@ -140,7 +140,8 @@ def read_scope(node: Value, blocks: dict, what: str, ids: dict, *, block: bool |
         raise at(node, f"layers of {what} must be a list of one or more layers, got {got}")
     counter = [0]
     entries = [_read_entry(item, blocks, ids, counter, depth, False) for item in node.items]
-    _name_automatically(entries, ids, {})
+    scopes = _branch_scopes(entries, ids)
+    _name_automatically(entries, ids, scopes)
     _check_sources(entries, ids, block)
     return entries
 
@@ -345,11 +346,34 @@ def every_entry(entries: list):
                 yield from every_entry(branch.entries or [])
 
 
-def _name_automatically(entries: list, ids: dict, counts: dict) -> None:
+def _branch_scopes(entries: list, ids: dict) -> set:
+    """The names the branches of a scope's ``branches:`` items take in it (the scopes their layers are
+    named in, ``branch1.conv``), refused where they are an id of the scope or another item's branch, unless
+    both are alternatives (each under a ``when:``)."""
+    seen: dict = {}
+    for entry in flatten(entries):
+        if not isinstance(entry, Branches):
+            continue
+        for branch in entry.branches:
+            if branch.name in ids:
+                raise at(branch.key, f"branch {quote(branch.name)} has the name of the id at line "
+                                     f"{ids[branch.name][0].node.line}: its layers are named {branch.name}.<id>, "
+                                     f"so rename one")
+            other = seen.get(branch.name)
+            if other is not None and not (entry.conditional and other.conditional):
+                raise at(branch.key, f"branch {quote(branch.name)} is also a branch of the branches: item at line "
+                                     f"{other.node.line}: branch names are unique in a scope (its layers are named "
+                                     f"{branch.name}.<id>); rename one, or put the items in blocks")
+            seen[branch.name] = entry
+    return set(seen)
+
+
+def _name_automatically(entries: list, ids: dict, scopes: set) -> None:
     """Layers without id are named ``<kind><n>`` (instances ``<block><n>``), n counting from 1 per kind in
-    the scope, skipping names that are ids or taken already (a block ``relu6_`` beside ``relu6`` layers);
-    ``<kind>_<n>`` when the kind ends in a digit (``relu6_1``)."""
-    taken = set(ids)
+    the scope, skipping names that are ids, branch names or taken already (a block ``relu6_`` beside
+    ``relu6`` layers); ``<kind>_<n>`` when the kind ends in a digit (``relu6_1``)."""
+    counts: dict = {}
+    taken = set(ids) | scopes
     for entry in flatten(entries):
         if entry.name:
             continue
