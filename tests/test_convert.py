@@ -56,31 +56,9 @@ def test_every_zoo_network_round_trips(name, values):
     assert_round_trip(graph)
 
 
-# The spec writer renames the nodes of a `branches:` item (its join is named like the scope of its branches:
-# inception3a.concat and inception3a.concat.branch1.*), so names do not round trip yet; strict, so the mark
-# fails once the writer keeps them.
-NAMES_NOT_KEPT = {"googlenet.yaml", "inception_v3.yaml"}
-
-
-@pytest.mark.parametrize("path", [
-    pytest.param(path, marks=pytest.mark.xfail(strict=True, reason="the spec writer renames branches: nodes"))
-    if path.name in NAMES_NOT_KEPT else path for path in sorted(EXAMPLES.glob("*.yaml"))], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.yaml")), ids=lambda p: p.name)
 def test_every_example_spec_round_trips(path):
     assert_round_trip(load_spec(path))
-
-
-@pytest.mark.parametrize("name", sorted(NAMES_NOT_KEPT))
-def test_branches_examples_round_trip_but_for_names(name):
-    """What the writer keeps of a graph built from `branches:`: every node's op, stage and shapes in order,
-    and every cost."""
-    graph = load_spec(EXAMPLES / name)
-    again = load_spec(write_spec(graph))
-    assert [(n.op, n.stage, n.input_shapes, n.outputs) for n in again.nodes] == \
-        [(n.op, n.stage, n.input_shapes, n.outputs) for n in graph.nodes]
-    for convention in ("paper", "all"):
-        (kept, kept_totals), (built, built_totals) = rows(again, convention), rows(graph, convention)
-        assert kept_totals == built_totals
-        assert [dict(row, name=None) for row in kept] == [dict(row, name=None) for row in built]
 
 
 @pytest.mark.parametrize("name, settings", [
