@@ -148,7 +148,7 @@ def test_regnet_example_with_800mf_stage_symbols_is_regnet_x_800mf():
     w_a 35.73, w_m 2.28) give widths 64 128 288 672 and depths 1 3 7 5; torchvision 0.28.0 / torch 2.13.0
     count 799,699,712 multiply-adds (FlopCounterMode / 2) and 7,259,656 parameters for regnet_x_800mf
     (benchmarks/record_spec_examples.py)."""
-    values = dict(w1=64, w2=128, w3=288, w4=672, d1=1, d2=3, d3=7, d4=5)
+    values = {"widths": [64, 128, 288, 672], "depths": [1, 3, 7, 5]}
     totals = cm.analyze(load_spec(example("regnet_x_400mf"), values)).totals
     assert (totals.flops, totals.params) == (799_699_712, 7_259_656)
 
