@@ -211,3 +211,25 @@ def test_written_with_branches_equals_written_without(name):
     flat = WITHOUT_BRANCHES / f"{name}_without_branches.yaml"
     assert costs(example(name)) == costs(flat)
     assert "from: input" in flat.read_text() and "from: input" not in example(name).read_text()
+
+
+# FlopCounterMode / 2 per module (its aten.convolution count) for torchvision 0.28.0 under torch 2.13.0, as
+# benchmarks/onnx_crosscheck.py recorded them (reference.json, flop_counter_per_module).
+TORCHVISION_MODULES = {
+    "googlenet": {"inception3a": 121_626_624, "inception3b": 265_732_096, "inception4a": 71_199_744,
+                  "inception4b": 83_091_456, "inception4c": 95_033_344, "inception4d": 112_093_184,
+                  "inception4e": 157_151_232, "inception5a": 47_867_904, "inception5b": 65_881_088},
+    "inception_v3": {"Mixed_5b": 312_345_600, "Mixed_5c": 338_688_000, "Mixed_5d": 348_096_000,
+                     "Mixed_6a": 401_937_408, "Mixed_6b": 374_063_104, "Mixed_6c": 487_702_528,
+                     "Mixed_6d": 487_702_528, "Mixed_6e": 617_914_368, "Mixed_7a": 291_004_416,
+                     "Mixed_7b": 322_437_120, "Mixed_7c": 388_497_408},
+}
+
+
+@pytest.mark.parametrize("name", sorted(TORCHVISION_MODULES))
+def test_each_inception_module_is_torchvisions_in_the_stage_table(name):
+    from costmodel.report import table
+
+    rows = table(cm.analyze(load_spec(example(name))), "stage").rows
+    assert {row["layer"]: row["flops"] for row in rows if row["layer"] in TORCHVISION_MODULES[name]} == \
+        TORCHVISION_MODULES[name]
