@@ -32,9 +32,27 @@ layers:
   - {kind: flatten}
   - {kind: linear, out_features: 10}
 """
-SPECS = [SMALL] + [path.read_text() for path in sorted(EXAMPLES.glob("*.yaml"))]
+BRANCHY = """\
+symbols: {c: 16, widths: [8, 16], rows: [[1, 2], [3, 4]], i: 1}
+input: [c, 8, 8]
+blocks:
+  module:
+    params: {k: [1, 3], pad: [0, 1]}
+    layers:
+      - id: out
+        join: concat
+        branches:
+          a: {kind: conv, out_channels: "widths[i]", kernel: k, padding: pad}
+          b: [{kind: conv, out_channels: input_channels, kernel: 1}, {join: add, branches: {x: input, y: {kind: relu}}}]
+          c: input
+layers:
+  - {id: m, block: module, args: {k: [3, 1], pad: "[1, 0]"}}
+  - {kind: conv, out_channels: "round(rows[1][0] * 2.5)", when: "rows[0][1] == 2"}
+"""
+SPECS = [SMALL, BRANCHY] + [path.read_text() for path in sorted(EXAMPLES.glob("*.yaml"))]
 EXAMPLES_PER_TEST = int(os.environ.get("SPEC_FUZZ_EXAMPLES", "300"))
-NAMES = ["c", "n", "width", "out", "stride", "in_channels", "in_height", "x", "resolution", "classes", "c2"]
+NAMES = ["c", "n", "width", "out", "stride", "in_channels", "in_height", "x", "resolution", "classes", "c2",
+         "widths", "rows", "input_channels", "k"]
 OPS_TEXT = ["+", "-", "*", "/", "//", "%", "**", "==", "<", ">=", " and ", " or ", "@", "."]
 
 leaves = st.one_of(st.integers(-3, 300).map(str), st.sampled_from(NAMES), st.sampled_from(["0.5", "1e3", "'s'", "True"]))
@@ -42,7 +60,10 @@ expressions = st.recursive(
     leaves,
     lambda inner: st.one_of(
         st.tuples(inner, st.sampled_from(OPS_TEXT), inner).map(lambda t: f"({t[0]} {t[1]} {t[2]})"),
-        st.tuples(st.sampled_from(["floor", "ceil", "sqrt", "min", "max", "make_divisible", "len", "__import__"]),
+        st.tuples(inner, inner).map(lambda t: f"{t[0]}[{t[1]}]"),
+        st.lists(inner, max_size=3).map(lambda items: f"[{', '.join(items)}]"),
+        st.tuples(st.sampled_from(["floor", "ceil", "sqrt", "min", "max", "make_divisible", "round", "len",
+                                   "__import__"]),
                   st.lists(inner, max_size=3)).map(lambda t: f"{t[0]}({', '.join(t[1])})"),
         st.tuples(inner, inner, inner).map(lambda t: f"({t[0]} if {t[1]} else {t[2]})"),
         inner.map(lambda e: f"-{e}"),
@@ -52,7 +73,8 @@ expressions = st.recursive(
 scalars = st.one_of(st.none(), st.booleans(), st.integers(-2**40, 2**40), st.fractions().map(float),
                     expressions, st.text(max_size=20), st.sampled_from(["conv", "split", "input", "s.1", "halves.5"]))
 values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=4),
-                                                       st.dictionaries(st.sampled_from(NAMES + ["kind", "id", "from"]),
+                                                       st.dictionaries(st.sampled_from(NAMES + ["kind", "id", "from",
+                                                                                                "branches", "join"]),
                                                                        inner, max_size=3)), max_leaves=6)
 
 
@@ -83,7 +105,7 @@ def check_outcome(text, given_values=None):
 
 
 @settings(max_examples=EXAMPLES_PER_TEST, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(spec=st.sampled_from(SPECS[:3]), data=st.data())
+@given(spec=st.sampled_from(SPECS[:4]), data=st.data())
 def test_mutated_trees_give_a_graph_or_a_spec_error(spec, data):
     tree = yaml.safe_load(spec)
     for _ in range(data.draw(st.integers(1, 3))):
@@ -127,6 +149,6 @@ def test_random_caller_values_give_a_graph_or_a_spec_error(given_values):
 
 
 def test_examples_are_what_the_fuzzing_starts_from():
-    assert len(SPECS) == 1 + len(list(Path(EXAMPLES).glob("*.yaml"))) >= 6
+    assert len(SPECS) == 2 + len(list(Path(EXAMPLES).glob("*.yaml"))) >= 7
     for spec in SPECS:
         assert isinstance(load_spec(spec), cm.Graph)
