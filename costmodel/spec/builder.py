@@ -5,7 +5,8 @@ Layers are added in order. A layer without ``from`` reads the output of the laye
 N of a multi-output op. A block instance opens a scope named by its id (and ``id.i`` for instance i when
 it has ``repeat``), so nodes read ``stage2.0.conv1``; its output is the block's ``output:`` or its last
 layer. An instance may read several tensors: inside, ``input.N`` is the N-th and ``inputs`` all of them.
-``stage:`` reports the layers under a label; ``when:`` leaves an entry out when false.
+``stage:`` reports the layers under a label; ``when:`` leaves an entry out when false. A ``branches:``
+item runs each branch on its input in the scope ``<branch>`` and adds the join node under its own name.
 
 Every error of the library (an op's rule, a shape mismatch) is re-raised at the layer that caused it, with
 the node's name; output sizes and the number of layers are held to the limits.

@@ -4,7 +4,9 @@ Each item of a ``layers:`` list is one of
 
 * an **op layer** (``kind:``): one node of the graph, its hyper-parameters as keys;
 * a **block instance** (``block:``): the block's layers, ``repeat`` times, each instance a scope;
-* a **group** (``layers:``): layers reported under one ``stage:``; its ids belong to the enclosing scope.
+* a **group** (``layers:``): layers reported under one ``stage:``; its ids belong to the enclosing scope;
+* **branches** (``branches:`` and ``join:``): named branches that each read the item's input, each a scope
+  of its own named after it in the enclosing scope, joined by one op (concat, add, mul) named by the item.
 
 This pass refuses unknown or missing keys, unknown ops, hyper-parameters, blocks and block arguments, bad
 ids, and ``from`` references that are unknown, forward or cyclic; it names the layers without id.
