@@ -3,6 +3,8 @@ as exact integers or sympy closed forms, without any deep-learning framework."""
 from .analysis import CONVENTIONS, FUSIONS, Analysis, Cost, LayerCost, analyze
 from .errors import CostModelError, GraphError, NodeError, OpError, SpecError, UsageError
 from .graph import Graph, Node, Tensor
+from .guidelines import (THRESHOLDS, Check, G1Finding, G2Finding, G3Finding, G4Finding, GroupAlternative, Summary,
+                         check)
 from .report import Table, table  # also how an Analysis displays itself (Analysis._repr_html_)
 from .ops import (OPS, Add, AvgPool2d, BatchNorm, ChannelShuffle, Concat, Conv2d, ConvTranspose2d,
                   DeformableConv2d, Flatten, GlobalAvgPool, HardSigmoid, HardSwish, Identity, LeakyReLU, Linear,
@@ -18,7 +20,8 @@ __all__ = ["CONVENTIONS", "FUSIONS", "Analysis", "Cost", "LayerCost", "analyze",
            "Add", "AvgPool2d", "BatchNorm", "ChannelShuffle", "Concat", "Conv2d", "ConvTranspose2d",
            "DeformableConv2d", "Flatten", "GlobalAvgPool", "HardSigmoid", "HardSwish", "Identity", "LeakyReLU",
            "Linear", "LocalResponseNorm", "MaxPool2d", "MaxUnpool2d", "Mul", "ReLU", "ReLU6", "Shift", "Sigmoid", "Split", "Swish",
-           "Upsample", "depthwise", "symbols", "Parameter", "Target", "load", "target", "Table", "table", "sweep", "iter_sweep",
+           "Upsample", "depthwise", "symbols", "check", "Check", "THRESHOLDS", "G1Finding", "G2Finding", "G3Finding",
+           "G4Finding", "GroupAlternative", "Summary", "Parameter", "Target", "load", "target", "Table", "table", "sweep", "iter_sweep",
            "from_torch", "make_divisible"]
 
 

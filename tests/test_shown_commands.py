@@ -1,4 +1,5 @@
-"""Every command shown on the home page (docs/index.md) and in README.md prints the output shown under it.
+"""Every command shown on the home page (docs/index.md), the guidelines page (docs/guidelines.md) and in
+README.md prints the output shown under it.
 
 The pages show commands in ``console`` blocks: a line ``$ costmodel ...`` and, under it, what it prints. Each
 command runs here (``costmodel``'s click entry point, in a fresh directory holding the files the page asks the reader
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = [ROOT / "README.md", ROOT / "docs" / "index.md"]
+PAGES = [ROOT / "README.md", ROOT / "docs" / "index.md", ROOT / "docs" / "guidelines.md"]
 BLOCK = re.compile(r"^```(\w*)\n(.*?)^```\n", re.S | re.M)
 SAVED = re.compile(r"Save this as `([^`/]+)`:\s*\n\s*```\w*\n(.*?)^```", re.S | re.M)
 CUT = "..."

@@ -16,6 +16,7 @@ import click
 
 from .. import __version__
 from ..errors import CostModelError
+from .check_command import check
 from .compare_command import compare
 from .convert_command import convert
 from .derive_command import derive
@@ -128,7 +129,7 @@ def main():
     cost), per layer and in total, exact or in closed form."""
 
 
-for _command in (list_architectures, table, compare, convert, derive, plot, sweep):
+for _command in (list_architectures, table, check, compare, convert, derive, plot, sweep):
     main.add_command(_command)
 
 __all__ = ["main"]

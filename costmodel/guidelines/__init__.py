@@ -1,0 +1,390 @@
+"""``check(target)``: ShuffleNet V2's four guidelines (Ma et al. 2018, section 2) as findings per layer,
+per block and for the network, each with its numbers, from the analysis's own counts (convention ``paper``).
+
+* **G1** (equal channel width minimises mac). A 1x1 convolution, one group, stride 1, with ``c1`` inputs,
+  ``c2`` outputs on ``h x w`` (``hw = N*h*w``) does ``B = hw*c1*c2`` multiply-adds and moves
+  ``mac = hw(c1 + c2) + c1*c2`` elements, at least ``2*sqrt(hw*B) + B/hw``, reached at ``c1 = c2 =
+  sqrt(B/hw)`` (the balanced widths). A finding: the layer's mac above that bound (bias elements, ``c2``,
+  added to the bound: they are not part of the trade-off). ``ratio = mac / bound``.
+* **G2** (excessive group convolution increases mac). A ``k x k`` convolution with ``g`` groups
+  (``1 < g``, not depthwise) at fixed flops ``B`` and fixed ``c1`` has ``mac = hw*c1 + B*g/(k*k*c1) + B/hw``
+  (the paper's ``hw*c1 + B*g/c1 + B/hw`` at ``k = 1``): with fewer groups ``g'`` (every divisor of ``g``)
+  the same flops need only ``c2*g'/g`` outputs, and the weights stay the same. Each alternative is costed
+  by the op's own rules; ``ratio = mac / mac at g' = 1``.
+* **G3** (fragmentation reduces parallelism). Per block: ``paths``, the paths from the block's inputs to
+  its outputs (the paper's parallel fragments: 1 for a chain, n for n branches; an identity shortcut is a
+  path), ``kernels`` (its nodes that run, fused ones left out) and ``fragments`` (its convolutions, fully
+  connected layers and matrix products, the paper's series fragments). A finding: more than one path.
+* **G4** (element-wise operations are not negligible). Per block and for the network: the share of mac
+  moved by element-wise ops (the ops of category ``elementwise``: activations, additions, BatchNorm
+  unless folded with ``fuse=("bn",)``), and the share with depthwise convolutions added, which the paper
+  counts as element-wise too. A finding: any element-wise mac.
+
+A block is a node's scope up to its last numbered part (``stage2.0`` of ``stage2.0.branch2.conv1``), or its
+first scope when none is numbered (``fire4`` of ``fire4.concat``); nodes outside any scope belong to none.
+A finding is ``over`` when its value passes its guideline's threshold (``THRESHOLDS``; see
+docs/guidelines.md for why each default). Findings need numbers: a graph left symbolic is refused.
+``costmodel.guidelines.output`` writes a check as text or JSON.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import Any, ClassVar, Iterable, Mapping
+
+from ..analysis import Analysis, LayerCost, analyze, node_cost
+from ..errors import UsageError
+from ..graph import Graph, Node
+from ..values import is_symbolic, show, suggest
+
+GUIDELINES = ("G1", "G2", "G3", "G4")
+#: Default thresholds: G1 and G2 on ``ratio``, G3 on ``paths`` (and ``kernels`` when set), G4 on ``share``.
+THRESHOLDS: Mapping[str, float | None] = {"G1": 1.05, "G2": 1.05, "G3": 2, "G3-kernels": None, "G4": 0.5}
+TITLES = {"G1": "equal channel width minimises mac (1x1 convs: mac against 2*sqrt(hw*B) + B/hw)",
+          "G2": "excessive group convolution increases mac (group convs: mac against fewer groups, same flops)",
+          "G3": "network fragmentation reduces parallelism (paths and kernels per block)",
+          "G4": "element-wise operations are non-negligible (their share of mac)"}
+
+
+@dataclass(frozen=True)
+class G1Finding:
+    """A 1x1 convolution whose mac exceeds the G1 bound at its flops ``B``: ``hw = N*h*w``, the widths, its
+    ``mac`` (the analysis's), the ``bound`` ``2*sqrt(hw*B) + B/hw`` (+ bias elements), ``excess = mac -
+    bound``, ``ratio = mac / bound`` and the ``balanced`` width ``sqrt(B/hw)`` of both sides."""
+
+    guideline: ClassVar[str] = "G1"
+    layer: str
+    block: str
+    hw: int
+    c1: int
+    c2: int
+    flops: int
+    mac: int
+    bound: float
+    excess: float
+    ratio: float
+    balanced: float
+    over: bool
+
+    @property
+    def value(self) -> float:
+        return self.ratio
+
+
+@dataclass(frozen=True)
+class GroupAlternative:
+    """The same flops with ``groups`` groups: ``out_channels`` = c2*groups/g, its ``mac`` and the layer's
+    ``excess`` over it."""
+
+    groups: int
+    out_channels: int
+    mac: int
+    excess: int
+
+
+@dataclass(frozen=True)
+class G2Finding:
+    """A group convolution: its ``groups``, widths, ``mac``, the ``alternatives`` with fewer groups at the
+    same flops (g' = 1 first), ``excess`` and ``ratio`` against g' = 1."""
+
+    guideline: ClassVar[str] = "G2"
+    layer: str
+    block: str
+    groups: int
+    kernel: tuple
+    c1: int
+    c2: int
+    flops: int
+    mac: int
+    alternatives: tuple
+    excess: int
+    ratio: float
+    over: bool
+
+    @property
+    def value(self) -> float:
+        return self.ratio
+
+
+@dataclass(frozen=True)
+class G3Finding:
+    """A block with more than one path: ``paths`` from its inputs to its outputs, ``kernels`` (nodes that
+    run) and ``fragments`` (convolutions, fully connected layers, matrix products)."""
+
+    guideline: ClassVar[str] = "G3"
+    block: str
+    paths: int
+    kernels: int
+    fragments: int
+    over: bool
+
+    @property
+    def value(self) -> int:
+        return self.paths
+
+
+@dataclass(frozen=True)
+class G4Finding:
+    """Element-wise mac of a block (or of the ``network``): its ``mac``, ``elementwise`` mac, ``share`` of
+    it, ``depthwise`` convolutions' mac and ``share_with_depthwise``."""
+
+    guideline: ClassVar[str] = "G4"
+    block: str
+    mac: int
+    elementwise: int
+    share: float
+    depthwise: int
+    share_with_depthwise: float
+    over: bool
+
+    @property
+    def value(self) -> float:
+        return self.share
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Per guideline: how many layers or blocks were ``checked`` (G4: the blocks and the network), how many
+    ``findings``, how many ``over`` the
+    ``threshold``, and the ``worst`` finding's place and value."""
+
+    guideline: str
+    checked: int
+    findings: int
+    over: int
+    threshold: float | None
+    worst: str | None = None
+    worst_value: float | None = None
+
+
+@dataclass(frozen=True)
+class Check:
+    """The result of ``check``: the network's ``name`` and ``parameters``, the ``thresholds`` used, the
+    ``findings`` (G1, G2, G3, G4 in graph order) and one ``Summary`` per guideline."""
+
+    name: str
+    parameters: dict
+    fuse: tuple
+    thresholds: dict
+    findings: tuple
+    summaries: dict = field(default_factory=dict)
+
+    def of(self, guideline: str) -> list:
+        """The findings of one guideline."""
+        return [f for f in self.findings if f.guideline == guideline]
+
+    def failing(self, guidelines: Iterable[str]) -> list:
+        """The findings of ``guidelines`` over their thresholds (what ``--fail-on`` exits 1 for)."""
+        wanted = set(check_guidelines(guidelines))
+        return [f for f in self.findings if f.guideline in wanted and f.over]
+
+
+def check_guidelines(names: Iterable[str]) -> list[str]:
+    """Guideline names checked (``G1`` ... ``G4``, any case), upper-cased; one UsageError for an unknown one."""
+    if isinstance(names, str):
+        names = [names]
+    chosen = []
+    for name in names:
+        word = str(name).strip().upper()
+        if word not in GUIDELINES:
+            raise UsageError(f"unknown guideline {show(name, limit=40)}{suggest(word, GUIDELINES)}; the guidelines "
+                             f"are {', '.join(GUIDELINES)}")
+        chosen.append(word)
+    return chosen
+
+
+def thresholds_of(given: Mapping[str, Any] | None) -> dict:
+    """``THRESHOLDS`` with ``given`` ones replaced (names as in ``THRESHOLDS``, any case; None turns a check
+    off); each a positive number."""
+    chosen = dict(THRESHOLDS)
+    for key, value in (given or {}).items():
+        name = next((k for k in THRESHOLDS if k.upper() == str(key).strip().upper()), None)
+        if name is None:
+            raise UsageError(f"unknown threshold {show(key, limit=40)}{suggest(str(key).upper(), THRESHOLDS)}; the "
+                             f"thresholds are {', '.join(THRESHOLDS)}")
+        if value is not None:
+            given_value = value
+            if isinstance(value, bool) or is_symbolic(value) or not isinstance(value, (int, float)) and \
+                    not hasattr(value, "denominator"):
+                raise UsageError(f"threshold {name} must be a number, got {show(value, limit=40)}")
+            if name.startswith("G3"):
+                if value != int(value) or value < 0:
+                    raise UsageError(f"threshold {name} counts paths or kernels: a whole number of at least 0, "
+                                     f"got {show(given_value)}")
+                value = int(value)
+            else:
+                value = float(value)
+                if not math.isfinite(value) or value < 0:
+                    raise UsageError(f"threshold {name} must be a finite number of at least 0, got {show(given_value)}")
+        chosen[name] = value
+    return chosen
+
+
+def block_of(name: str) -> str:
+    """The block of a node name: its scope up to the last all-digit part (``stage2.0`` of
+    ``stage2.0.branch2.conv1``), else its first scope (``fire4`` of ``fire4.concat``), else ``""``."""
+    parts = name.split(".")[:-1]
+    numbered = [i for i, part in enumerate(parts) if part.isdigit()]
+    if numbered:
+        return ".".join(parts[:numbered[-1] + 1])
+    return parts[0] if parts else ""
+
+
+def check(graph_or_target: Any, *, thresholds: Mapping[str, Any] | None = None, fuse: Iterable[str] = (),
+          **values: Any) -> Check:
+    """The four guidelines on a Graph, a zoo name, a spec or ONNX path or a graph factory built with
+    ``values``; ``thresholds`` replace defaults of ``THRESHOLDS``; ``fuse`` as for ``analyze`` (``("bn",)``
+    folds BatchNorm, so that G4 sees what an inference engine runs)."""
+    from ..targets import target as find
+
+    if isinstance(graph_or_target, Graph):
+        if values:
+            raise UsageError(f"check of a Graph takes no values, got {', '.join(values)}")
+        graph, name, parameters = graph_or_target, graph_or_target.name, {}
+    else:
+        chosen = find(graph_or_target)
+        graph, name, parameters = chosen.build(**values), chosen.name, chosen.values(**values)
+    limits = thresholds_of(thresholds)
+    analysis = analyze(graph, "paper", tuple(fuse))
+    _refuse_symbols(analysis)
+    blocks = _blocks(analysis)
+    findings = [*_g1(analysis, limits), *_g2(analysis, limits), *_g3(analysis, blocks, limits),
+                *_g4(analysis, blocks, limits)]
+    checked = {"G1": sum(_is_g1(l) for l in analysis.layers), "G2": sum(_is_g2(l) for l in analysis.layers),
+               "G3": len(blocks), "G4": len(blocks) + 1}
+    summaries = {g: _summary(g, checked[g], [f for f in findings if f.guideline == g], limits[g])
+                 for g in GUIDELINES}
+    return Check(name, parameters, tuple(sorted(analysis.fuse)), limits, tuple(findings), summaries)
+
+
+def _refuse_symbols(analysis: Analysis) -> None:
+    if is_symbolic(analysis.graph.batch) or analysis.totals.is_symbolic or \
+            any(l.cost.is_symbolic for l in analysis.layers):
+        free = sorted({str(s) for l in analysis.layers for v in l.cost.as_dict().values()
+                       for s in getattr(v, "free_symbols", ())} | {str(s) for s in getattr(analysis.graph.batch,
+                                                                                           "free_symbols", ())})
+        raise UsageError(f"check needs numbers, but {analysis.graph.name} is symbolic in "
+                         f"{', '.join(free[:5]) or 'its sizes'}: the guidelines compare values with thresholds; "
+                         f"give every parameter a number")
+
+
+def _summary(guideline: str, checked: int, findings: list, threshold: Any) -> Summary:
+    if not findings:
+        return Summary(guideline, checked, 0, 0, threshold)
+    worst = max(findings, key=lambda f: f.value)
+    return Summary(guideline, checked, len(findings), sum(f.over for f in findings), threshold,
+                   getattr(worst, "layer", None) or worst.block, worst.value)
+
+
+def _over(value: float, threshold: float | None) -> bool:
+    return threshold is not None and value > threshold
+
+
+# ----- G1 ------------------------------------------------------------------------------------------------------
+def _is_g1(layer: LayerCost) -> bool:
+    """A 1x1 convolution, one group, its output the size of its input (stride 1, no padding)."""
+    op, node = layer.op, layer.node
+    return op.kind == "conv" and tuple(op.kernel) == (1, 1) and op.groups == 1 and \
+        tuple(node.input_shapes[0][1:]) == tuple(node.outputs[0][1:])
+
+
+def _g1(analysis: Analysis, limits: dict) -> list[G1Finding]:
+    found = []
+    for layer in analysis.layers:
+        if not _is_g1(layer) or layer.fused:
+            continue
+        node = layer.node
+        c1, h, w = node.input_shapes[0]
+        c2 = node.outputs[0][0]
+        hw = analysis.graph.batch * h * w
+        flops, mac = layer.flops, layer.mac
+        bias = c2 if layer.op.bias else 0
+        moved = mac - bias - flops // hw  # mac less B/hw and the bias: hw(c1 + c2) for the tool's rule
+        if moved <= 0 or moved * moved <= 4 * hw * flops:  # exact: moved > 2*sqrt(hw*B)?
+            continue
+        bound = 2 * math.sqrt(hw) * math.sqrt(flops) + flops / hw + bias
+        ratio = mac / bound
+        found.append(G1Finding(node.name, block_of(node.name), hw, c1, c2, flops, mac, bound, mac - bound, ratio,
+                               math.sqrt(flops / hw), _over(ratio, limits["G1"])))
+    return found
+
+
+# ----- G2 ------------------------------------------------------------------------------------------------------
+def _is_g2(layer: LayerCost) -> bool:
+    """A grouped convolution that is not depthwise (groups between 1 and the input channels)."""
+    op = layer.op
+    return op.kind == "conv" and op.groups != 1 and op.groups != layer.node.input_shapes[0][0]
+
+
+def _g2(analysis: Analysis, limits: dict) -> list[G2Finding]:
+    found = []
+    for layer in analysis.layers:
+        if not _is_g2(layer):
+            continue
+        node, op = layer.node, layer.op
+        g, c1, c2 = op.groups, node.input_shapes[0][0], node.outputs[0][0]
+        alternatives = []
+        for fewer in [d for d in range(1, g) if g % d == 0]:
+            out = c2 * fewer // g
+            other = replace(op, out_channels=out, groups=fewer)
+            alt = Node(node.name, other, node.inputs, other.output_shapes(node.input_shapes), node.stage)
+            cost = node_cost(alt, "paper", analysis.graph.batch)
+            alternatives.append(GroupAlternative(fewer, out, cost.mac, layer.mac - cost.mac))
+        ratio = layer.mac / alternatives[0].mac
+        found.append(G2Finding(node.name, block_of(node.name), g, tuple(op.kernel), c1, c2, layer.flops, layer.mac,
+                               tuple(alternatives), alternatives[0].excess, ratio, _over(ratio, limits["G2"])))
+    return found
+
+
+# ----- G3 ------------------------------------------------------------------------------------------------------
+def _blocks(analysis: Analysis) -> dict[str, list[LayerCost]]:
+    blocks: dict[str, list[LayerCost]] = {}
+    for layer in analysis.layers:
+        name = block_of(layer.name)
+        if name:
+            blocks.setdefault(name, []).append(layer)
+    return blocks
+
+
+def paths_through(nodes: list[Node]) -> int:
+    """Paths from the inputs of ``nodes`` (in graph order) to their outputs: each node sums the paths of its
+    inputs (1 for an input from outside), the block those of the nodes nothing inside reads."""
+    inside = {n.name for n in nodes}
+    paths: dict[str, int] = {}
+    read: set[str] = set()
+    for node in nodes:
+        paths[node.name] = sum((paths[t.node] if t.node in inside else 1) for t in node.inputs) or 1
+        read.update(t.node for t in node.inputs if t.node in inside)
+    return sum(paths[n.name] for n in nodes if n.name not in read)
+
+
+def _g3(analysis: Analysis, blocks: dict, limits: dict) -> list[G3Finding]:
+    found = []
+    for name, layers in blocks.items():
+        paths = paths_through([l.node for l in layers])
+        kernels = sum(not l.fused for l in layers)
+        fragments = sum(l.op.category in ("conv", "fc", "matmul") for l in layers)
+        if paths > 1 or _over(kernels, limits["G3-kernels"]):
+            found.append(G3Finding(name, paths, kernels, fragments,
+                                   _over(paths, limits["G3"]) or _over(kernels, limits["G3-kernels"])))
+    return found
+
+
+# ----- G4 ------------------------------------------------------------------------------------------------------
+def _is_depthwise(layer: LayerCost) -> bool:
+    op = layer.op
+    return op.kind == "conv" and op.groups != 1 and op.groups == layer.node.input_shapes[0][0]
+
+
+def _g4(analysis: Analysis, blocks: dict, limits: dict) -> list[G4Finding]:
+    found = []
+    for name, layers in [*blocks.items(), ("network", list(analysis.layers))]:
+        mac = sum(l.mac for l in layers)
+        elementwise = sum(l.mac for l in layers if l.op.category == "elementwise")
+        if not elementwise:
+            continue
+        depthwise = sum(l.mac for l in layers if _is_depthwise(l))
+        share = elementwise / mac
+        found.append(G4Finding(name, mac, elementwise, share, depthwise, (elementwise + depthwise) / mac,
+                               _over(share, limits["G4"])))
+    return found
