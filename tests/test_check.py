@@ -204,3 +204,29 @@ def test_library_refusals():
         cm.check("g1_bench", thresholds={"G1": "high"})
     with pytest.raises(UsageError, match="check needs numbers"):
         cm.check("g1_bench", c1=sympy.Symbol("c", positive=True, integer=True))
+
+
+def test_an_onnx_file_with_hostile_node_names(tmp_path):
+    onnx = pytest.importorskip("onnx")
+    import numpy as np
+    from onnx import TensorProto, helper, numpy_helper
+
+    weights = [numpy_helper.from_array(np.zeros((64, 16, 1, 1), np.float32), "w1"),
+               numpy_helper.from_array(np.zeros((64, 16, 3, 3), np.float32), "w2")]
+    nodes = [helper.make_node("Conv", ["x", "w1"], ["a"], name="/blk/0/conv<b>*x*", kernel_shape=[1, 1]),
+             helper.make_node("Relu", ["a"], ["b"], name="/blk/0/relu\x1b[31m"),
+             helper.make_node("Conv", ["b", "w2"], ["c"], name="/blk/0/g\nconv", kernel_shape=[3, 3],
+                              pads=[1, 1, 1, 1], group=4)]
+    graph = helper.make_graph(nodes, "m", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 16, 28, 28])],
+                              [helper.make_tensor_value_info("c", TensorProto.FLOAT, [1, 64, 28, 28])], weights)
+    path = tmp_path / "m.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    result = run(str(path), "--all")
+    assert result.exit_code == 0 and "\x1b" not in result.output
+    hw = 28 * 28
+    data = json.loads(run(str(path), "--format", "json").output)
+    g1, g2 = (next(f for f in data["findings"] if f["guideline"] == g) for g in ("G1", "G2"))
+    assert g1["mac"] == hw * (16 + 64) + 16 * 64
+    assert g2["mac"] == hw * (64 + 64) + 9 * 64 * 64 // 4
+    assert [(a["groups"], a["mac"]) for a in g2["alternatives"]] == \
+        [(g, hw * (64 + 64 * g // 4) + 9 * 64 * 64 // 4) for g in (1, 2)]

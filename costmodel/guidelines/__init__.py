@@ -291,7 +291,7 @@ def _is_g1(layer: LayerCost) -> bool:
 def _g1(analysis: Analysis, limits: dict) -> list[G1Finding]:
     found = []
     for layer in analysis.layers:
-        if not _is_g1(layer) or layer.fused:
+        if not _is_g1(layer) or layer.fused or layer.per_batch:
             continue
         node = layer.node
         c1, h, w = node.input_shapes[0]

@@ -119,7 +119,9 @@ _MEASURE = {"G1": "ratio", "G2": "ratio", "G3": "paths", "G4": "share"}
 def summary_line(summary: Summary) -> str:
     """``G1: 34 1x1 convs checked, 20 above the bound, 12 over the threshold ratio > 1.05 (worst: x, 1.43)``."""
     g = summary.guideline
-    checked = f"the network and {summary.checked - 1} blocks" if g == "G4" else f"{summary.checked} {_CHECKED[g]}"
+    blocks = summary.checked - 1
+    checked = f"the network and {blocks} block{'s' * (blocks != 1)}" if g == "G4" else \
+        f"{summary.checked} {_CHECKED[g].rstrip('s') if summary.checked == 1 else _CHECKED[g]}"
     text = f"{g}: {checked} checked, {summary.findings} {_FOUND[g]}"
     if summary.threshold is None:
         text += f", no threshold set"
