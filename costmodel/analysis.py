@@ -65,8 +65,9 @@ class Cost:
 
     @property
     def intensity(self) -> Any:
-        """flops / mac, exact (a Fraction for numbers); 0 when nothing is moved."""
-        if isinstance(self.mac, int) and self.mac == 0:
+        """flops / mac, exact (a Fraction for numbers); 0 when nothing is moved or nothing is computed
+        (``0 / mac`` in sympy asks whether a closed form with floors can vanish: slow, and never needed)."""
+        if any(isinstance(value, int) and value == 0 for value in (self.flops, self.mac)):
             return 0
         return exact_ratio(self.flops, self.mac)
 
