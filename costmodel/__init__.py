@@ -1,7 +1,7 @@
 """costmodel: flops (multiply-adds), params and mac (memory access cost) of convolutional networks,
 as exact integers or sympy closed forms, without any deep-learning framework."""
 from .analysis import CONVENTIONS, FUSIONS, Analysis, Cost, LayerCost, analyze
-from .errors import CostModelError, GraphError, NodeError, OpError, SpecError, UsageError
+from .errors import CostModelError, ExportError, GraphError, NodeError, OpError, SpecError, UsageError
 from .graph import Graph, Node, Tensor
 from .guidelines import (THRESHOLDS, Check, G1Finding, G2Finding, G3Finding, G4Finding, GroupAlternative, Summary,
                          check)
@@ -22,7 +22,7 @@ __all__ = ["CONVENTIONS", "FUSIONS", "Analysis", "Cost", "LayerCost", "analyze",
            "Linear", "LocalResponseNorm", "MaxPool2d", "MaxUnpool2d", "Mul", "ReLU", "ReLU6", "Shift", "Sigmoid", "Split", "Swish",
            "Upsample", "depthwise", "symbols", "check", "Check", "THRESHOLDS", "G1Finding", "G2Finding", "G3Finding",
            "G4Finding", "GroupAlternative", "Summary", "Parameter", "Target", "load", "target", "Table", "table", "sweep", "iter_sweep",
-           "from_torch", "make_divisible"]
+           "from_torch", "make_divisible", "export", "to_onnx", "ExportError"]
 
 
 def __getattr__(name: str):
@@ -34,6 +34,10 @@ def __getattr__(name: str):
         from .onnx.torch import from_torch
 
         return from_torch
+    if name in ("export", "to_onnx"):  # onnx loads only when exporting
+        from .onnx import export as exporter
+
+        return getattr(exporter, name)
     if name == "make_divisible":  # the zoo's builders load only when asked for
         from .zoo.common import make_divisible
 

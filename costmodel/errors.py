@@ -82,3 +82,10 @@ class ModelError(CostModelError):
 
     def __init__(self, message: object = ""):
         super().__init__(printable(str(message)))
+
+
+class ExportError(CostModelError):
+    """A network that cannot be written as an ONNX model: ``cannot export node 'shift1' (Shift): ...``."""
+
+    def __init__(self, message: object = ""):
+        super().__init__(printable(str(message)))

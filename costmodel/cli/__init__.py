@@ -1,7 +1,7 @@
 """The ``costmodel`` command: click commands over the library, the only place that parses command-line text.
 
 One module per command or family (``table_command``: list and table; ``derive_command``; ``plot_command``;
-``sweep_command``; ``convert_command``); ``settings`` reads ``-s`` and ``--grid`` into typed
+``sweep_command``; ``convert_command``; ``export_command``); ``settings`` reads ``-s`` and ``--grid`` into typed
 values. Every number comes from the analysis. Bad input of any kind ends in one line on stderr and exit
 status 2, never a traceback.
 """
@@ -20,6 +20,7 @@ from .check_command import check
 from .compare_command import compare
 from .convert_command import convert
 from .derive_command import derive
+from .export_command import export
 from .plot_command import plot
 from .sweep_command import sweep
 from .table_command import list_architectures, table
@@ -129,7 +130,7 @@ def main():
     cost), per layer and in total, exact or in closed form."""
 
 
-for _command in (list_architectures, table, check, compare, convert, derive, plot, sweep):
+for _command in (list_architectures, table, check, compare, convert, export, derive, plot, sweep):
     main.add_command(_command)
 
 __all__ = ["main"]

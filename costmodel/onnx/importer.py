@@ -33,6 +33,8 @@ from .names import Namer, identifier, tensor_name
 
 Handler = Callable[["NodeContext"], None]
 HANDLERS: dict[str, Handler] = {}
+STAGE_KEY = "costmodel.stage"   # node metadata: the stage of the layer (costmodel export)
+ROLE_KEY = "costmodel.role"     # graph input metadata: "weight" for a weight written without values
 SHAPE_READERS = ("Shape", "Size")  # folded whatever their input: they read only its shape
 FOLDERS: dict[str, Handler] = {}
 
@@ -282,11 +284,23 @@ class NodeContext:
         parts = self.importer.namer.name(named_after or self.node.name, op.kind, self.index)
         graph = self.importer.graph
         with ExitStack() as stack:
+            stage = self.stage()
+            if stage:
+                stack.enter_context(graph.stage(stage))
             for part in parts[:-1]:
                 stack.enter_context(graph.scope(part))
             result = graph.add(parts[-1], op, *inputs)
         self.added += 1
         return result
+
+    def stage(self) -> str:
+        """The stage this node's layers are reported under, when the file says (``costmodel export`` writes
+        it as the metadata ``costmodel.stage`` where it is not the first scope of the name), else ``""``."""
+        for node in (self.node, *getattr(self.node, "parts", ())):
+            stage = node.metadata.get(STAGE_KEY, "")
+            if stage:
+                return stage
+        return ""
 
     def output(self, value, index: int = 0, layout: Layout = STANDARD) -> None:
         """Output ``index`` is ``value`` (an activation with ``layout``, or a Const)."""
@@ -327,7 +341,8 @@ class Importer:
         self.layouts: dict[str, Layout] = {}   # activations whose batch is not first (absent: standard)
         self.readers: dict[str, int] = {}
         self.declared: dict[str, tuple] = {}
-        self.namer = Namer(onnx_names=[node.name for node in model.graph.nodes])
+        self.namer = Namer(onnx_names=[node.name for node in model.graph.nodes],
+                           exported=model.producer == "costmodel")
         self.symbols = input_symbols(model.graph)
         self.dim_values: dict[str, Any] = {}   # dim_param -> what it stands for in this build
         self._set_inputs(values)
@@ -342,6 +357,10 @@ class Importer:
         for param, name in self.symbols.items():
             self.report.parameters[name] = param
             self.dim_values[param] = dimension_value(name, settings.get(name))
+        for info in graph.inputs:  # a weight written without its values (costmodel export --no-weights)
+            if info.metadata.get(ROLE_KEY) == "weight" and info.name not in self.values and info.shape \
+                    and all(isinstance(d, int) for d in info.shape):
+                self.values[info.name] = Const(tuple(info.shape), info.elem_type, None, True, info.name)
         activations = [info for info in graph.inputs if info.name not in self.values]
         if not activations:
             raise ModelError(f"{self.file}: the graph has no inputs other than initializers")

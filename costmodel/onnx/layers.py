@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..errors import ModelError
 from ..dims import ceil_div, fmt, surely_different
 from ..ops import (AvgPool2d, BatchNorm, Constant, Conv2d, ConvTranspose2d, Flatten, GlobalAvgPool, Linear,
-                   MatMul, MaxPool2d, Upsample)
+                   MatMul, MaxPool2d, ReduceMean, Upsample)
 from .batch import FREE
 from .importer import Const, NodeContext, Unsupported, handles
 
@@ -292,16 +292,20 @@ def global_max_pool(ctx: NodeContext) -> None:
 
 @handles("ReduceMean")
 def reduce_mean(ctx: NodeContext) -> None:
-    """ReduceMean over H and W -> GlobalAvgPool (then a flatten view when keepdims=0); axes are an
-    attribute up to opset 17 and an input from opset 18."""
+    """ReduceMean over H and W -> GlobalAvgPool (then a flatten view when keepdims=0); over other axes of a
+    tensor with the batch first (never the batch's) -> ReduceMean; axes are an attribute up to opset 17 and
+    an input from opset 18."""
     x = ctx.activation(0)
     axes = ctx.axes(1)
     keep = ctx.attr.int("keepdims", 1, choices=(0, 1))
     rank = ctx.rank(x)
     normal = sorted({ctx.axis(a, rank, "axes") for a in axes}) if axes else list(range(rank))
     if rank != 4 or normal != [2, 3]:
-        raise Unsupported(f"ReduceMean over axes {normal} of {fmt(ctx.full_shape(x))} is not supported (only "
-                          f"over H and W)")
+        if 0 in normal:
+            raise Unsupported(f"ReduceMean over axes {normal} of {fmt(ctx.full_shape(x))} reduces the batch axis; "
+                              f"costs are per sample")
+        ctx.output(ctx.add(ReduceMean(tuple(a - 1 for a in normal), bool(keep)), x))
+        return
     pooled = ctx.add(GlobalAvgPool(), x)
     ctx.output(pooled if keep else ctx.add(Flatten(), pooled))
 

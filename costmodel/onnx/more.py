@@ -1,11 +1,21 @@
-"""Handlers of the ops added for imported networks: normalisations, Softmax, Tanh, Erf, Gelu, PRelu, Pad,
+"""Handlers of the ops added for imported networks: normalisations (and LRN), Softmax, Tanh, Erf, Gelu, PRelu, Pad,
 Einsum, Expand, ReduceL2."""
 from __future__ import annotations
 
 from ..dims import fmt, surely_different
-from ..ops import GELU, Einsum, Erf, Expand, InstanceNorm, LayerNorm, Pad, PReLU, ReduceL2, Softmax, Tanh
+from ..ops import (GELU, Einsum, Erf, Expand, InstanceNorm, LayerNorm, LocalResponseNorm, Pad, PReLU, ReduceL2,
+                   Softmax, Tanh)
 from .constants import expanded_shape
 from .importer import NodeContext, Unsupported, handles
+
+
+@handles("LRN")
+def lrn(ctx: NodeContext) -> None:
+    """LRN across ``size`` channels -> LocalResponseNorm(size); alpha, beta and bias change no count."""
+    size = ctx.attr.int("size", None, minimum=1)
+    if size is None:
+        raise Unsupported("attribute 'size' is required")
+    ctx.output(ctx.add(LocalResponseNorm(size=size), ctx.activation(0)))
 
 
 @handles("Tanh")

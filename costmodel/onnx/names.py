@@ -8,7 +8,9 @@ replaces it; dots then separate scopes. Characters other than letters, digits, `
 Names without ``/`` (``Conv_12``, tf2onnx's ``model/conv2d/Conv2D`` aside) are kept whole. Two nodes that
 map to the same name are told apart by the op kind (``features.3.conv.0_relu``), then by a count. A
 node named like a scope of others (``layer1.0`` beside ``layer1.0.conv1``) is named inside it by its op
-kind (``layer1.0.add``): no name is both a node and a scope, so every scope's nodes are its own.
+kind (``layer1.0.add``): no name is both a node and a scope, so every scope's nodes are its own. A file
+written by ``costmodel export`` (producer ``costmodel``) keeps its names exactly: the part before a ``/``
+is the layer's name.
 """
 from __future__ import annotations
 
@@ -25,8 +27,26 @@ def _part(piece: str) -> str:
     return cleaned + "_" if cleaned in SPEC_WORDS else cleaned
 
 
-def scope_path(onnx_name: str) -> list[str]:
-    """The dotted scope parts of an ONNX node name (possibly empty)."""
+_IR_PART = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_\-]*")
+
+
+def exported_path(onnx_name: str) -> list[str] | None:
+    """The parts of a name ``costmodel export`` wrote (``stage2.0.conv1``, or ``stage2.0.shuffle/group`` for a
+    helper of that layer), kept exactly; None when the name is not one our graphs can have."""
+    layer = onnx_name.split("/", 1)[0]
+    parts = layer.split(".")
+    if all(_IR_PART.fullmatch(p) and p not in SPEC_WORDS for p in parts):
+        return parts
+    return None
+
+
+def scope_path(onnx_name: str, exported: bool = False) -> list[str]:
+    """The dotted scope parts of an ONNX node name (possibly empty); ``exported``: a file costmodel wrote,
+    whose names are kept exactly (``exported_path``) where they can be."""
+    if exported:
+        parts = exported_path(onnx_name)
+        if parts is not None:
+            return parts
     parts = [p for p in onnx_name.split("/") if p]
     if len(parts) > 1:
         parts = parts[:-1]  # the op part
@@ -55,14 +75,15 @@ class Namer:
     apart) also avoids the names other nodes take by themselves.
     """
 
-    def __init__(self, taken=(), onnx_names=()):
+    def __init__(self, taken=(), onnx_names=(), exported: bool = False):
         self.used: set[str] = set(taken)
-        paths = [scope_path(name) for name in onnx_names]
+        self.exported = exported
+        paths = [scope_path(name, exported) for name in onnx_names]
         self.scopes: set[str] = scopes_of(paths)
         self.natural: set[str] = {".".join(parts) for parts in paths}
 
     def name(self, onnx_name: str, kind: str, index: int) -> list[str]:
-        parts = scope_path(onnx_name) or [f"{kind}{index}"]
+        parts = scope_path(onnx_name, self.exported) or [f"{kind}{index}"]
         base = ".".join(parts)
         if base in self.scopes:
             parts = [*parts, kind]

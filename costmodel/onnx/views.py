@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..dims import fmt, product, quotient, surely_different
 from ..graph import Tensor
-from ..ops import Concat, Constant, Flatten, Gather, Reshape, Slice, Split, Squeeze, Transpose
+from ..ops import Concat, Constant, Flatten, Gather, Reshape, Slice, Split, Squeeze, Transpose, Unsqueeze
 from . import wire
 from .batch import STANDARD, Layout, LayoutError
 from .importer import NodeContext, Unsupported, handles
@@ -17,9 +17,10 @@ def free(ctx: NodeContext) -> None:
     ctx.alias(0)
 
 
-def view(ctx: NodeContext, x, shape: tuple, layout: Layout = STANDARD) -> None:
+def view(ctx: NodeContext, x, shape: tuple, layout: Layout = STANDARD, op=None) -> None:
     """``x`` seen with per-sample ``shape`` and ``layout``: nothing when the shape is unchanged, Flatten when
-    flat, else Reshape."""
+    flat, else ``op`` (a Squeeze or Unsqueeze of the per-sample axes, when both layouts are the standard one)
+    or Reshape."""
     if tuple(shape) == tuple(x.shape):
         ctx.alias(0, layout)
         return
@@ -28,6 +29,9 @@ def view(ctx: NodeContext, x, shape: tuple, layout: Layout = STANDARD) -> None:
                           f"{fmt(layout.onnx_shape(shape, ctx.batch))}: the element counts differ")
     if len(shape) == 1 and layout.standard:
         ctx.output(ctx.add(Flatten(), x))
+        return
+    if op is not None and layout.standard and ctx.layout(0).standard:
+        ctx.output(ctx.add(op, x))
         return
     ctx.output(ctx.add(Reshape(tuple(shape)), x), 0, layout)
 
@@ -102,14 +106,20 @@ def _squeezed(ctx: NodeContext, x, axes, layout: Layout) -> tuple:
 
 @handles("Squeeze")
 def squeeze(ctx: NodeContext) -> None:
-    """Squeeze (axes an attribute before opset 13, an input from it) -> a view."""
+    """Squeeze (axes an attribute before opset 13, an input from it) -> a view: Squeeze with the batch first
+    (Flatten when the result is flat), else Reshape."""
     x, layout = ctx.placed(0)
-    view(ctx, x, *_squeezed(ctx, x, ctx.axes(1), layout))
+    shape, placed = _squeezed(ctx, x, ctx.axes(1), layout)
+    rank = ctx.rank(x, layout)
+    axes = ctx.axes(1)
+    dropped = sorted(ctx.axis(a, rank, "axes") - 1 for a in axes) if axes is not None else None
+    view(ctx, x, shape, placed, Squeeze(tuple(dropped)) if dropped else Squeeze())
 
 
 @handles("Unsqueeze")
 def unsqueeze(ctx: NodeContext) -> None:
-    """Unsqueeze (axes an attribute before opset 13, an input from it) -> a view."""
+    """Unsqueeze (axes an attribute before opset 13, an input from it) -> a view: Unsqueeze with the batch
+    first, else Reshape."""
     x, layout = ctx.placed(0)
     axes = ctx.axes(1)
     if axes is None:
@@ -120,7 +130,8 @@ def unsqueeze(ctx: NodeContext) -> None:
     for a in normal:
         dims.insert(a, 1)
     layout = layout.unsqueezed(normal, rank)
-    view(ctx, x, layout.sample_shape(tuple(dims), ctx.batch), layout)
+    op = Unsqueeze(tuple(a - 1 for a in normal)) if normal[0] >= 1 else None
+    view(ctx, x, layout.sample_shape(tuple(dims), ctx.batch), layout, op)
 
 
 @handles("Transpose")

@@ -64,6 +64,7 @@ class NodeDef:
     inputs: list = field(default_factory=list)
     outputs: list = field(default_factory=list)
     attributes: dict = field(default_factory=dict)
+    metadata: dict = field(default_factory=dict)   # metadata_props (costmodel export writes a layer's stage)
 
 
 @dataclass
@@ -73,6 +74,7 @@ class ValueInfo:
     name: str = ""
     elem_type: int = 0
     shape: tuple | None = None
+    metadata: dict = field(default_factory=dict)   # metadata_props (costmodel export marks weight inputs)
 
 
 @dataclass
@@ -237,7 +239,19 @@ class _Reader:
             elif number == 5:
                 attribute = self.attribute(*value)
                 node.attributes[attribute.name] = attribute
+            elif number == 9:
+                self._entry(node.metadata, value)
         return node
+
+    def _entry(self, into: dict, span) -> None:
+        """A StringStringEntryProto (key 1, value 2) into ``into``."""
+        key, text = "", ""
+        for n, w, v in self.fields(*span):
+            if n == 1 and w == 2:
+                key = self.text(v)
+            elif n == 2 and w == 2:
+                text = self.text(v)
+        into[key] = text
 
     def attribute(self, pos: int, end: int) -> Attribute:
         name, declared = "", 0
@@ -361,6 +375,8 @@ class _Reader:
                 for n, w, v in self.fields(*value):
                     if n == 1 and w == 2:  # tensor_type
                         self._tensor_type(info, v)
+            elif number == 4 and wire == 2:
+                self._entry(info.metadata, value)
         return info
 
     def _tensor_type(self, info: ValueInfo, span) -> None:
