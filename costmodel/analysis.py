@@ -29,6 +29,7 @@ from typing import Any, Iterable, Mapping
 
 from .dims import exact_ratio
 from .errors import CostModelError, NodeError, UsageError
+from .progress import stage
 from .values import show, suggest
 
 
@@ -237,8 +238,12 @@ def _node_costs(graph: Graph, convention: Any, fuse: Any) -> tuple[list, frozens
     rules = REGISTRY[convention]
     calls = _torch_calls(graph) if rules.tool else {}
     once = per_batch_nodes(graph)
-    costs = [node_cost(node, convention, graph.batch, node.name in fused, calls.get(node.name, "module"), once)
-             for node in graph.nodes]
+    with stage("analysing", len(graph.nodes)) as step:
+        costs = []
+        for node in graph.nodes:
+            costs.append(node_cost(node, convention, graph.batch, node.name in fused, calls.get(node.name, "module"),
+                                   once))
+            step()
     if graph.relaxed:  # built without rounding rules: drop what is left of them (costmodel.dims.relaxed)
         from .symbolic import drop_rounding
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from .analysis import analyze
+from .progress import stage
 from .targets import load
 
 from .conventions import REGISTRY, TOOLS
@@ -39,12 +40,13 @@ def _share(part: Any, whole: Any) -> Any:
 
 def compare(graph, fuse=()) -> dict[str, Any]:
     """Counts of ``paper`` and of every tool for ``graph``, and the op kinds behind each difference."""
-    paper = analyze(graph, "paper", fuse)
+    with stage("analysing", (1 + len(TOOLS)) * len(graph.nodes)):
+        paper = analyze(graph, "paper", fuse)
+        analyses = {tool: analyze(graph, tool, fuse) for tool in TOOLS}
     paper_kinds = _by_kind(paper)
     counts = {"paper": plain(paper.totals.flops)}
     differences = []
-    for tool in TOOLS:
-        analysis = analyze(graph, tool, fuse)
+    for tool, analysis in analyses.items():
         counts[tool] = plain(analysis.totals.flops)
         whole = plain(analysis.totals.flops - paper.totals.flops)
         convention = REGISTRY[tool]

@@ -19,6 +19,7 @@ from . import limits
 from .dims import Shape, TooLarge, as_dim, fmt, is_relaxed, surely_below
 from .errors import CostModelError, GraphError, NodeError
 from .ops.base import Op
+from .progress import count
 from .values import show
 
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_\-]*$")
@@ -153,6 +154,7 @@ class Graph:
         node = Node(full, op, inputs, outputs, stage)
         self.nodes.append(node)
         self._names[full] = node
+        count("building")
         if not op.multiple_outputs:
             return Tensor(full, 0, outputs[0], graph_id)
         return tuple(Tensor(full, i, s, graph_id) for i, s in enumerate(outputs))

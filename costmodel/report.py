@@ -17,6 +17,7 @@ from typing import Any
 from .analysis import DISPLAYS, Analysis, Cost, LayerCost
 from .dims import exact_ratio, is_symbolic
 from .errors import UsageError
+from .progress import count, stage
 from .values import as_rational, is_number, show
 
 GROUPINGS = ("layer", "stage", "op")
@@ -111,6 +112,7 @@ LAYER_SHOWN = ("name", "op", "input", "output", "kernel", "stride", "groups", "f
 def layer_row(layer: LayerCost, batch: Any, bytes_per_element: Any, intensity: bool = True) -> dict[str, Any]:
     """A layer's row: name, op, stage, input and output shapes, kernel/stride/groups/padding, costs, and
     intensity unless ``intensity=False`` (in closed form a slow sympy division, which JSON does not show)."""
+    count("tabulating")
     batch = 1 if layer.per_batch else batch   # a constant's shapes have no batch
     row = {"name": layer.name, "op": layer.op.kind, "stage": layer.stage,
            "input": shape_of(layer.node.input_shapes, batch), "output": shape_of(layer.node.outputs, batch)}
@@ -314,7 +316,8 @@ def table(analysis: Analysis, by: str = "layer", *, depth: int | None = None, by
     turns ``Max(8, floor(32*alpha))`` into ``floor(32*alpha)``). ``intensity=False`` leaves the layers'
     intensity out (see ``layer_row``). Under a tool's convention the table's caption says what its flops are.
     """
-    made = _table(analysis, by, depth, bytes_per_element, intensity)
+    with stage("tabulating", len(analysis.layers)):
+        made = _table(analysis, by, depth, bytes_per_element, intensity)
     made = bounded(made, at_least) if at_least else made
     heading = convention_heading(analysis.convention)
     return replace(made, caption=heading) if heading else made

@@ -19,7 +19,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "costmodel"
 
 # floor of each top-level part of the package (a module or a subpackage), lowest first
 FLOORS = {
-    "errors": 0, "dims": 0, "symbolic": 0, "values": 0, "limits": 0,
+    "errors": 0, "dims": 0, "symbolic": 0, "values": 0, "limits": 0, "progress": 0,
     "ops": 1,
     "graph": 2, "conventions": 2,
     "analysis": 3,

@@ -56,15 +56,18 @@ def compare(target, settings, fmt, allow_unknown):
     """What ptflops, ptflops-aten, fvcore, thop, torchinfo and torch (FlopCounterMode) print for TARGET, the
     difference from paper and the ops that make it."""
     from ..compare import compare as compare_counts
+    from ..progress import stage
     from ..render import exact
+    from .progress import showing_progress
     from .settings import parse_settings
     from .unknown import build_listing_unknown, find_target, pointing_at_the_flag, unknown_line
 
     chosen = find_target(target, allow_unknown)
     values = parse_settings(settings, chosen)
-    with pointing_at_the_flag():
-        graph, groups = build_listing_unknown(chosen, values)
-    result = compare_counts(graph)
+    with showing_progress():
+        with pointing_at_the_flag(), stage("building"):
+            graph, groups = build_listing_unknown(chosen, values)
+        result = compare_counts(graph)
     result["name"] = chosen.name
     notes = []
     if target.lower().endswith(".onnx"):

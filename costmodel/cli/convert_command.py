@@ -17,7 +17,9 @@ from ..errors import UsageError
 def convert(target, output, settings):
     """Write TARGET (an ONNX file, a zoo name or a spec file) as a spec: one line per layer, scopes as
     blocks, shapes in comments; 'costmodel table' gives the same table for both."""
+    from ..progress import stage
     from ..spec import write_spec
+    from .progress import showing_progress
     from ..targets import target as find
     from .settings import parse_settings
 
@@ -28,8 +30,10 @@ def convert(target, output, settings):
         raise UsageError(f"-o {output}: the folder {parent} does not exist")
     chosen = find(target)
     values = parse_settings(settings, chosen)
-    graph = chosen.build(**values)
-    text = write_spec(graph)
+    with showing_progress():
+        with stage("building"):
+            graph = chosen.build(**values)
+        text = write_spec(graph)
     try:
         with open(output, "w", encoding="utf-8") as handle:
             handle.write(text)

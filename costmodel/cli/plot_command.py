@@ -79,6 +79,7 @@ def plot(name, target, settings, output, by, device, peak_flops, bandwidth, conv
         size = plots.check_size(size)
     dpi = plots.check_dpi(plots.DPI if dpi is None else dpi, size or (1, 1))  # pixels again once drawn
     shape = {} if size is None else {"size": size}
+    from .progress import showing_progress
     from .settings import parse_settings
     from .unknown import echo_unknown, find_target, listed_unknown, pointing_at_the_flag
 
@@ -90,19 +91,9 @@ def plot(name, target, settings, output, by, device, peak_flops, bandwidth, conv
     if name in TARGETED:
         with pointing_at_the_flag():
             echo_unknown(listed_unknown(chosen, values))
-    if name == "breakdown":
-        fig = plots.breakdown(chosen, values=values, by=by, convention=convention or "paper", **shape)
-    elif name == "roofline":
-        fig = plots.roofline(chosen, values=values, device=device, peak_flops=peak_flops, bandwidth=bandwidth,
-                             convention=convention or "all", **shape)
-    elif name == "scaling":
-        if not [p for p in ("width", "resolution") if p in chosen.parameters and p not in values]:
-            raise UsageError(f"scaling: {chosen.name} takes neither width nor resolution (or -s fixed them)")
-        fig = plots.scaling(chosen, values=values, **shape)
-    elif name == "pareto":
-        fig = plots.pareto(values=_pareto_values(settings), **shape)
-    else:
-        fig = plots.PLOTS[name](**shape)
+    with showing_progress():
+        fig = _figure(plots, name, chosen if name in TARGETED else None, values if name in TARGETED else {},
+                      settings, by, device, peak_flops, bandwidth, convention, shape)
     for note in fig.notes:  # what the figure left out (values a builder refused): said once, not an error
         click.echo(f"costmodel: note: {note}", err=True)
     try:
@@ -110,6 +101,22 @@ def plot(name, target, settings, output, by, device, peak_flops, bandwidth, conv
     except OSError as error:
         raise UsageError(f"cannot write plot output {show(output, limit=80)}: {error.strerror or error}") from None
     click.echo(f"wrote {path}")
+
+
+def _figure(plots, name, chosen, values, settings, by, device, peak_flops, bandwidth, convention, shape):
+    """The figure NAME asks for, drawn by the library (this only picks the call)."""
+    if name == "breakdown":
+        return plots.breakdown(chosen, values=values, by=by, convention=convention or "paper", **shape)
+    if name == "roofline":
+        return plots.roofline(chosen, values=values, device=device, peak_flops=peak_flops, bandwidth=bandwidth,
+                              convention=convention or "all", **shape)
+    if name == "scaling":
+        if not [p for p in ("width", "resolution") if p in chosen.parameters and p not in values]:
+            raise UsageError(f"scaling: {chosen.name} takes neither width nor resolution (or -s fixed them)")
+        return plots.scaling(chosen, values=values, **shape)
+    if name == "pareto":
+        return plots.pareto(values=_pareto_values(settings), **shape)
+    return plots.PLOTS[name](**shape)
 
 
 def _size(text: str | None) -> tuple[float, float] | None:

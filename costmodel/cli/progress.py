@@ -2,7 +2,12 @@
 
     bar = ProgressBar(enabled=None)      # None: only when stderr is a terminal
     bar("checking", 10, 289)              # the callback costmodel.numeric.plan_sweep takes
-    bar.close()
+    bar("building", 120, None)            # a stage whose total is not known ahead: count and rate
+    bar.close()                           # "sweep: done in 3.2 s" left on screen
+    bar.close(keep=False)                 # the line erased (a table is printed next)
+
+    with showing_progress():              # the library's stages (costmodel.progress) drawn on the bar
+        ...
 
 Nothing is written when stderr is not a terminal (a pipe, a file, a test runner) unless ``enabled=True``,
 nor in the first half second (a fast command shows no bar). Standard library only: the bar is a few lines,
@@ -12,8 +17,10 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import IO
+from contextlib import contextmanager
+from typing import IO, Iterator
 
+from ..progress import reporting
 from ..values import si_prefix
 
 
@@ -30,29 +37,47 @@ class ProgressBar:
         self.delay, self.shown, self.last = delay, False, float("-inf")
         self.stage, self.stage_started, self.last_seen = "", self.started, self.started
 
-    def __call__(self, stage: str, done: int, total: int) -> None:
+    def __call__(self, stage: str, done: int, total: int | None) -> None:
         if not self.enabled:
             return
         now = self.clock()
         if stage != self.stage:  # a stage first seen part done began when the last one ended
             self.stage, self.stage_started = stage, (now if done == 0 else self.last_seen)
         self.last_seen = now
-        if now - self.started < self.delay or (now - self.last < 0.1 and done < total):
+        if now - self.started < self.delay or (now - self.last < 0.1 and (total is None or done < total)):
             return
         self.last, self.shown = now, True
         self.stream.write("\r" + line(stage, done, total, now - self.stage_started) + "\x1b[K")
         self.stream.flush()
 
-    def close(self) -> None:
-        """End the line (when one was drawn), the last state left on screen."""
+    def close(self, keep: bool = True) -> None:
+        """End the line (when one was drawn): ``keep`` leaves "stage: done in N s" on screen, else the line
+        is erased for what the command prints next."""
         if self.shown:
-            self.stream.write(f"\r{self.stage}: done in {self.clock() - self.started:.1f} s\x1b[K\n")
+            ending = f"\r{self.stage}: done in {self.clock() - self.started:.1f} s\x1b[K\n" if keep else "\r\x1b[K"
+            self.stream.write(ending)
             self.stream.flush()
             self.shown = False
 
 
-def line(stage: str, done: int, total: int, elapsed: float) -> str:
-    """``sweep [#######.....] 1.2M/3.4M 850k/s 3 s left``."""
+@contextmanager
+def showing_progress(enabled: bool | None = None) -> Iterator[None]:
+    """Draw the library's stages (``costmodel.progress``: building, analysing, tabulating, plotting …) on a
+    bar on stderr while the block runs (only on a terminal unless ``enabled``), and erase it at the end."""
+    bar = ProgressBar(enabled=enabled)
+    try:
+        with reporting(bar if bar.enabled else None):
+            yield
+    finally:
+        bar.close(keep=False)
+
+
+def line(stage: str, done: int, total: int | None, elapsed: float) -> str:
+    """``sweep [#######.....] 1.2M/3.4M 850k/s 3 s left``; ``building 1.2k 850/s`` when the total is not
+    known."""
+    if total is None:
+        rate = done / elapsed if elapsed > 0 else 0.0
+        return f"{stage} {_count(done)} {_count(rate)}/s"
     share = done / total if total else 1.0
     filled = int(ProgressBar.WIDTH * share)
     rate = done / elapsed if elapsed > 0 else 0.0

@@ -70,8 +70,10 @@ def table(target, settings, fmt, by, convention, fuse, depth, columns, width, by
     """
     from ..analysis import analyze
     from ..dims import relaxed
+    from ..progress import stage
     from ..render import render
     from ..report import table as make_table
+    from .progress import showing_progress
     from .settings import parse_assumptions, parse_bytes, parse_settings
 
     bytes_per_element = parse_bytes(bytes_per_element)
@@ -85,14 +87,15 @@ def table(target, settings, fmt, by, convention, fuse, depth, columns, width, by
     chosen = find_target(target, allow_unknown)
     kinds, bounds = parse_assumptions(assumptions)
     values = parse_settings(settings, chosen, kinds, bounds)
-    with pointing_at_the_flag(), relaxed(relax):
-        graph, groups = build_listing_unknown(chosen, values)
-    analysis = analyze(graph, convention, fuse)
-    rows = make_table(analysis, by, depth=depth, bytes_per_element=bytes_per_element, at_least=bounds,
-                      intensity=fmt != "json")
-    with naming_the_flag("--columns"):
-        text = render(rows, fmt, name=chosen.name, parameters=chosen.values(**values), convention=convention,
-                      columns=columns, width=width or None)
+    with showing_progress():
+        with pointing_at_the_flag(), relaxed(relax), stage("building"):
+            graph, groups = build_listing_unknown(chosen, values)
+        analysis = analyze(graph, convention, fuse)
+        rows = make_table(analysis, by, depth=depth, bytes_per_element=bytes_per_element, at_least=bounds,
+                          intensity=fmt != "json")
+        with naming_the_flag("--columns"):
+            text = render(rows, fmt, name=chosen.name, parameters=chosen.values(**values), convention=convention,
+                          columns=columns, width=width or None)
     click.echo(with_unknown(text, fmt, groups))
     if fmt in ("csv", "latex"):
         echo_unknown(groups)

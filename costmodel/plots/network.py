@@ -15,6 +15,7 @@ from matplotlib.ticker import FuncFormatter
 
 from ..analysis import Analysis, analyze
 from ..errors import CostModelError, UsageError
+from ..progress import count, stage
 from ..report import op_class
 from ..targets import target as find
 from ..values import si_prefix
@@ -235,8 +236,10 @@ def _sweep(chosen, fixed: dict, parameter: str, grid) -> tuple[list, list, list,
             graph = chosen.build(**{**fixed, parameter: value})
         except CostModelError:
             refused.append(value)
+            count("networks")
             continue
         analysis = analyze(graph)
+        count("networks")
         kept.append(value)
         totals.append(analysis.totals)
         bare.append(analysis.totals.params - sum((l.params for l in analysis.layers if l.op.kind == "batch_norm"), 0))
@@ -260,8 +263,9 @@ def scaling(target, *, values: dict | None = None):
     fig = figure(7.2 if len(sweeps) == 2 else COLUMN, 4.6)  # one panel a column wide
     axes = np.array(fig.subplots(2, len(sweeps), squeeze=False))
     source, published = PUBLISHED.get(chosen.name, (None, []))
-    for column, (parameter, grid) in enumerate(sweeps):
-        kept, totals, bare, refused = _sweep(chosen, fixed, parameter, grid)
+    with stage("networks", sum(len(grid) for _, grid in sweeps)):
+        swept = [_sweep(chosen, fixed, parameter, grid) for parameter, grid in sweeps]
+    for column, ((parameter, grid), (kept, totals, bare, refused)) in enumerate(zip(sweeps, swept)):
         if not kept:
             raise UsageError(f"scaling: {chosen.name} refused every {parameter} in {grid[0]}..{grid[-1]}")
         x = [float(v) for v in kept]
@@ -338,7 +342,11 @@ def pareto(*, values: dict | None = None):
     marker area proportional to params (``AREA_PER_PARAM``, with a size key), and the Pareto front
     (``pareto_front``: no other network has more flops and less mac) drawn as a staircase."""
     names = [n for n in ARCHITECTURES if not n.endswith("_bench")]
-    totals = {n: analyze(build(n, **(values or {}))).totals for n in names}
+    totals = {}
+    with stage("networks", len(names)) as step:
+        for name in names:
+            totals[name] = analyze(build(name, **(values or {}))).totals
+            step()
     fig = figure(7.2, 4.4)  # a full text width: fifteen names do not fit in one column at 8 pt
     ax = fig.subplots()
     x = [number(t.flops) for t in totals.values()]
