@@ -16,9 +16,9 @@ from costmodel import analyze  # noqa: E402
 from costmodel.cli import main  # noqa: E402
 from costmodel.errors import CostModelError, ExportError, UsageError  # noqa: E402
 from costmodel.graph import Graph  # noqa: E402
-from costmodel.onnx.export import export, to_onnx  # noqa: E402
+from costmodel.onnx.export import export, layer_of, to_onnx  # noqa: E402
 from costmodel.ops import (GELU, Add, AvgPool2d, BatchNorm, BiasAdd, ChannelShuffle, Clip, Concat,  # noqa: E402
-                           ConstantArithmetic, Conv2d, ConvTranspose2d, DeformableConv2d, Div, Einsum, Erf, Expand,
+                           Constant, ConstantArithmetic, Conv2d, ConvTranspose2d, DeformableConv2d, Div, Einsum, Erf, Expand,
                            Flatten, Gather, GlobalAvgPool, GlobalMaxPool, GroupNorm, HardSigmoid, HardSwish,
                            InstanceNorm, LayerNorm, LayerScale, LeakyReLU, Linear, LocalResponseNorm, MatMul,
                            MaxPool2d, Mul, Pad, PReLU, ReduceL2, ReduceMean, ReLU, ReLU6, Reshape, Shift, Sigmoid,
@@ -171,8 +171,16 @@ def stages():
     return g
 
 
+def class_token():
+    """ViT's class token: a learned constant concatenated in front of the patch tokens."""
+    g = Graph("tokens", (16, 32))
+    token = g.add("class_token", Constant((1, 32), learned=True))
+    g.add("ln", LayerNorm(1), g.add("cat", Concat(), token, g.input))
+    return g
+
+
 OP_GRAPHS = [convolutions, pools, fully_connected, activations, arithmetic, movement, resizing_and_reductions,
-             attention, stages]
+             attention, stages, class_token]
 
 
 @pytest.mark.parametrize("build", OP_GRAPHS, ids=lambda f: f.__name__)
@@ -240,7 +248,7 @@ def test_onnx_names_are_our_names_and_helpers_are_under_them():
     names = [node.name for node in model.graph.node]
     ours = {node.name for node in graph}
     assert ours <= set(names)
-    assert all(name.split("/")[0] in ours for name in names)
+    assert all(layer_of(name) in ours for name in names)
     assert {"shuffle/group", "shuffle/ungroup", "swish/sigmoid", "gelu/erf"} <= set(names)
     by_name = {node.name: node for node in model.graph.node}
     assert by_name["shuffle"].op_type == "Transpose" and by_name["swish"].op_type == "Mul"
@@ -328,6 +336,15 @@ def test_ops_without_a_faithful_onnx_form_are_refused(op, shape, reason, tmp_pat
     assert not path.exists()
 
 
+def test_a_constant_other_than_a_learned_one_read_by_concat_is_refused():
+    g = Graph("c", (16, 32))
+    g.add("add", Add(), g.input, g.add("table", Constant((16, 32))))
+    with pytest.raises(ExportError, match=r"node 'table' \(Constant\): .*only a learned one read by Concat"):
+        to_onnx(g)
+    with pytest.raises(ExportError, match=r"node 'class_token' \(Constant\): .*needs the batch size as a number"):
+        to_onnx(class_token(), batch="N")
+
+
 def test_an_add_of_three_tensors_is_refused():
     g = small()
     g.add("sum", Add(), g.input, g.input, g.input)
@@ -343,6 +360,12 @@ def test_bad_paths_and_arguments(tmp_path):
     for bad in ({"weights": "ones"}, {"opset": 18}, {"seed": -1}, {"batch": "2 N"}, {"batch": 0}):
         with pytest.raises(UsageError):
             to_onnx("g3_bench", **bad)
+
+
+def test_a_file_that_cannot_be_created_is_one_clear_error(tmp_path):
+    path = tmp_path / ("x" * 300 + ".onnx")     # longer than a file name may be
+    with pytest.raises(UsageError, match=r"cannot write the ONNX file \(File name too long\)"):
+        export("g3_bench", path)
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes anywhere")

@@ -34,7 +34,7 @@ carries it as the node metadata ``costmodel.stage``, which the importer reads.
 ``N`` (ONNX Runtime then runs any batch).
 
 **Refused.** A network with symbolic sizes (``-s resolution=r``) and the ops ONNX opset 17 has no faithful
-form for (``shift``, ``deform_conv``, ``group_norm``, ``max_unpool``, a free-standing ``constant``,
+form for (``shift``, ``deform_conv``, ``group_norm``, ``max_unpool``, a ``constant`` other than a learned one read by Concat,
 ``layer_norm`` / ``instance_norm`` without affine parameters, a Linear with bias on a rank > 1 input, Add or
 Mul of more than two tensors, ...) are refused with an ``ExportError`` naming the node, the op and the
 reason; no file is written.
@@ -106,15 +106,24 @@ def to_onnx(target: Any, *, weights: str | None = "random", opset: int = OPSET, 
     return model
 
 
+def layer_of(onnx_node_name: str) -> str:
+    """The layer an ONNX node of an exported model belongs to: its name up to the first ``/``
+    (``stage2.0.shuffle/group`` -> ``stage2.0.shuffle``)."""
+    return onnx_node_name.split("/", 1)[0]
+
+
 def output_path(path: str | os.PathLike, what: str = "") -> Path:
     """``path`` as the file to write, refused when it is a directory or its folder does not exist;
     ``what`` prefixes the messages (``-o`` on the command line)."""
     where = Path(path)
     label = f"{what} {path}" if what else str(path)
-    if where.is_dir():
-        raise UsageError(f"{label}: is a directory; give the path of the ONNX file to write")
-    if not where.parent.is_dir():
-        raise UsageError(f"{label}: the folder {where.parent} does not exist")
+    try:
+        if where.is_dir():
+            raise UsageError(f"{label}: is a directory; give the path of the ONNX file to write")
+        if not where.parent.is_dir():
+            raise UsageError(f"{label}: the folder {where.parent} does not exist")
+    except OSError as error:  # a name too long, a loop of links
+        raise UsageError(f"{label}: cannot write the ONNX file ({error.strerror or error})") from None
     return where
 
 
@@ -184,6 +193,8 @@ class _Writer:
                 self.names[(node.name, index)] = node.name if len(node.outputs) == 1 else f"{node.name}:{index}"
             self.layer = node
             lower(node, node.op, [self.names[(t.node, t.index)] for t in node.inputs])
+            if node.op.kind == "constant":
+                continue  # an initializer (or a weight input), already declared
             for index, shape in enumerate(node.outputs):
                 info = self._info(self.names[(node.name, index)], shape)
                 (self.value_info if readers.get((node.name, index)) else outputs).append(info)
@@ -453,6 +464,27 @@ class _Writer:
         self.add(op.operation.capitalize(), [inputs[0], value], [node.name], node.name)
 
     # ----- data movement ------------------------------------------------------------------------------------
+    def lower_constant(self, node, op, inputs):
+        """A learned constant read only by Concats (ViT's class token): an initializer named as the node, its
+        batch axis a copy per sample; no ONNX node (the importer makes the Constant when it reaches the Concat)."""
+        readers = [n for n in self.graph if any(t.node == node.name for t in n.inputs)]
+        if not op.learned or not readers or any(n.op.kind != "concat" for n in readers):
+            raise self.refuse(node, "a constant becomes an ONNX initializer, which the importer reads back as part "
+                                    "of the op that reads it; only a learned one read by Concat comes back as itself")
+        if not isinstance(self.batch, int):
+            raise self.refuse(node, "a learned constant concatenated per sample needs the batch size as a number")
+        shape = tuple(int(d) for d in op.shape)
+        if self.weights is None:
+            self.learned(node.name, (self.batch, *shape))
+            return
+        numpy = self.numpy
+        if self.weights == "zero":
+            one = numpy.zeros((1, *shape), numpy.float32)
+        else:
+            bound = math.sqrt(3 / max(1, shape[-1]))
+            one = self.rng.uniform(-bound, bound, size=(1, *shape)).astype(numpy.float32)
+        self.initializers.append(self.onnx.numpy_helper.from_array(numpy.repeat(one, self.batch, 0), node.name))
+
     def lower_concat(self, node, op, inputs):
         self.add("Concat", inputs, [node.name], node.name, axis=self.axis(op.axis))
 
@@ -568,7 +600,6 @@ REFUSED = {
     "deform_conv": "ONNX's DeformConv needs opset 19 and an offset input; opset 17 has no deformable convolution",
     "group_norm": "ONNX's GroupNormalization needs opset 18; opset 17 has none",
     "max_unpool": "ONNX MaxUnpool needs the indices of a MaxPool, which this op does not take",
-    "constant": "a free-standing constant has no single ONNX node (ONNX readers fold it into the op that reads it)",
     "unknown": "an imported node of an op type costmodel does not model cannot be written back",
 }
 
