@@ -22,7 +22,10 @@ __all__ = ["CONVENTIONS", "FUSIONS", "Analysis", "Cost", "LayerCost", "analyze",
            "Linear", "LocalResponseNorm", "MaxPool2d", "MaxUnpool2d", "Mul", "ReLU", "ReLU6", "Shift", "Sigmoid", "Split", "Swish",
            "Upsample", "depthwise", "symbols", "check", "Check", "THRESHOLDS", "G1Finding", "G2Finding", "G3Finding",
            "G4Finding", "GroupAlternative", "Summary", "Parameter", "Target", "load", "target", "Table", "table", "sweep", "iter_sweep",
-           "from_torch", "make_divisible", "export", "to_onnx", "ExportError"]
+           "from_torch", "make_divisible", "export", "to_onnx", "ExportError", "Device", "Prediction", "load_device",
+           "calibrate", "measure_graph", "Measurement"]
+
+_DEVICE = ("Device", "Prediction", "load_device", "calibrate")
 
 
 def __getattr__(name: str):
@@ -38,6 +41,14 @@ def __getattr__(name: str):
         from .onnx import export as exporter
 
         return getattr(exporter, name)
+    if name in _DEVICE:  # the device model and its calibration load only when asked for
+        from . import device
+
+        return getattr(device, name)
+    if name in ("measure_graph", "Measurement"):  # onnx and onnxruntime load only inside measure_graph
+        from .measure import Measurement, measure
+
+        return measure if name == "measure_graph" else Measurement
     if name == "make_divisible":  # the zoo's builders load only when asked for
         from .zoo.common import make_divisible
 

@@ -50,7 +50,7 @@ def choose_columns(table: Table, columns: Any = None) -> list[str]:
 
 TEXT_WIDTH = 100  # characters a text table fits in by default
 # the columns a narrow text table keeps first; the others go, last first, until the table fits
-TEXT_PRIORITY = ("name", "layer", "op", "flops", "params", "mac", "mac_bytes", "output", "output size", "flops %",
+TEXT_PRIORITY = ("name", "layer", "op", "flops", "params", "mac", "time", "time %", "mac_bytes", "output", "output size", "flops %",
                  "kernel", "stride", "channels", "repeat", "nodes", "mac %", "groups", "params %", "input",
                  "intensity", "padding", "activations", "stage", "depth")
 

@@ -165,6 +165,8 @@ def _cells(table: Table, columns: list[str], human_numbers: bool, symbolic=None)
         elif c in ("flops", "params", "mac", "mac_bytes") and c in totals:
             value = totals[c]
             total_row.append(symbolic(value) if symbolic and _is_symbolic(value) else _cell(c, value, human_numbers))
+        elif c in dict(table.more_totals):
+            total_row.append(_cell(c, dict(table.more_totals)[c], human_numbers))
         else:
             total_row.append("")
     label = next((i for i, cell in enumerate(total_row) if cell == ""), None)
@@ -185,6 +187,10 @@ def _cell(column: str, value: Any, human_numbers: bool) -> Any:
         return value
     if column == "mac_bytes":
         return si_prefix(value, unit="B") if is_number(value) else text_of(value)
+    if column == "time" and isinstance(value, float):
+        from .device import duration
+
+        return duration(value)
     if column in COUNTS:
         return human(value)
     if column in HYPER_PAIRS and isinstance(value, tuple):
@@ -390,13 +396,14 @@ def to_json(table: Table, name: str, parameters: dict[str, Any], convention: str
     """The JSON table: name, parameters, convention, totals, then ``layers`` (``stages``, ``ops`` or, for a
     tree, ``scopes`` with each row's ``depth``). Empty cells are null; pairs (kernel, stride, padding) lists."""
     if table.title == "layers":
-        keys = JSON_KEYS["layers"]
+        keys = JSON_KEYS["layers"] + (("time",) if "time" in table.columns else ())
         key = "layers"
     else:
         keys = table.columns
         key = {"stages": "stages", "op kinds": "ops"}.get(table.title, "scopes")
     rows = [{k: exact(row.get(k)) for k in keys} for row in table.rows]
     totals = {k: exact(v) for k, v in readable_costs(table.totals, table.bytes_per_element).items()}
+    totals.update((k, v) for k, v in table.more_totals if k == "time")
     head = {"name": name, "parameters": {k: _parameter(v) for k, v in parameters.items()},
             "convention": convention, "bytes_per_element": exact(table.bytes_per_element), "totals": totals}
     lines = ["{"] + [f"  {json.dumps(k)}: {json.dumps(v)}," for k, v in head.items()]

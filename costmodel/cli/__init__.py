@@ -1,7 +1,8 @@
 """The ``costmodel`` command: click commands over the library, the only place that parses command-line text.
 
 One module per command or family (``table_command``: list and table; ``derive_command``; ``plot_command``;
-``sweep_command``; ``convert_command``; ``export_command``); ``settings`` reads ``-s`` and ``--grid`` into typed
+``sweep_command``; ``convert_command``; ``export_command``; ``measure_command``: measure and calibrate); ``settings``
+reads ``-s`` and ``--grid`` into typed
 values. Every number comes from the analysis. Bad input of any kind ends in one line on stderr and exit
 status 2, never a traceback.
 """
@@ -21,6 +22,7 @@ from .compare_command import compare
 from .convert_command import convert
 from .derive_command import derive
 from .export_command import export
+from .measure_command import calibrate, measure
 from .plot_command import plot
 from .sweep_command import sweep
 from .table_command import list_architectures, table
@@ -130,7 +132,7 @@ def main():
     cost), per layer and in total, exact or in closed form."""
 
 
-for _command in (list_architectures, table, check, compare, convert, export, derive, plot, sweep):
+for _command in (list_architectures, table, check, compare, convert, export, derive, plot, sweep, measure, calibrate):
     main.add_command(_command)
 
 __all__ = ["main"]

@@ -27,8 +27,10 @@ TARGETED = ("breakdown", "roofline", "scaling")
 @click.option("-o", "--output", required=True, metavar="FILE", help="Output file: .png, .svg or .pdf.")
 @click.option("--by", type=click.Choice(["layer", "stage"]), default="layer", show_default=True,
               help="breakdown: one bar per layer or per stage.")
-@click.option("--device", type=click.Choice(["cpu", "gpu"]), default="cpu", show_default=True,
-              help="roofline: cpu = Intel Core i9-9900K, gpu = NVIDIA GeForce GTX 1080 Ti (see docs/gallery.md).")
+@click.option("--device", default="cpu", show_default=True, metavar="NAME|FILE",
+              help="roofline: cpu = Intel Core i9-9900K, gpu = NVIDIA GeForce GTX 1080 Ti (see docs/gallery.md), "
+                   "this (the machine 'costmodel calibrate' measured) or a device file: layers at their "
+                   "predicted rates.")
 @click.option("--peak-flops", type=float, default=None, metavar="OPS",
               help="roofline: peak multiply-adds per second (overrides --device's).")
 @click.option("--bandwidth", type=float, default=None, metavar="BYTES",
@@ -69,6 +71,12 @@ def plot(name, target, settings, output, by, device, peak_flops, bandwidth, conv
         raise UsageError("--peak-flops and --bandwidth apply to roofline only")
     if convention is not None and name not in ("breakdown", "roofline"):
         raise UsageError("--convention applies to breakdown and roofline only")
+    if device not in ("cpu", "gpu"):
+        if name != "roofline":
+            raise UsageError("--device applies to roofline only")
+        from .measure_command import load_named_device
+
+        device = load_named_device(device)
     size = _size(size)
     import matplotlib
 

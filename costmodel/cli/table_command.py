@@ -58,9 +58,12 @@ def list_architectures():
 @click.option("--relax", is_flag=True, default=False,
               help="Drop rounding rules for symbolic values (channels width*c, sizes n/stride): closed forms "
                    "to hold against a paper's.")
+@click.option("--device", default=None, metavar="NAME|FILE",
+              help="Add each layer's predicted time, its share and the total on a device: cpu or gpu (the "
+                   "roofline peaks), this (the machine 'costmodel calibrate' measured) or a device file.")
 @allow_unknown_option
 def table(target, settings, fmt, by, convention, fuse, depth, columns, width, bytes_per_element, assumptions,
-          relax, allow_unknown):
+          relax, allow_unknown, device):
     """Layer table of TARGET, a zoo name (see 'costmodel list'), a spec file or an ONNX file.
 
     Symbols in -s values are positive; in a whole-number parameter (resolution, channels) integers too, so
@@ -84,6 +87,11 @@ def table(target, settings, fmt, by, convention, fuse, depth, columns, width, by
         raise click.UsageError(f"--depth applies to the layer table, not to --by {by}")
     if columns is not None and fmt == "json":
         raise click.UsageError("--columns does not apply to --format json, whose rows carry every field; use csv")
+    if device is not None and (by == "stage" or depth is not None):
+        raise click.UsageError("--device applies to the layer table and --by op, not to --by stage or --depth")
+    from .measure_command import load_named_device
+
+    chosen_device = load_named_device(device)
     chosen = find_target(target, allow_unknown)
     kinds, bounds = parse_assumptions(assumptions)
     values = parse_settings(settings, chosen, kinds, bounds)
@@ -93,6 +101,10 @@ def table(target, settings, fmt, by, convention, fuse, depth, columns, width, by
         analysis = analyze(graph, convention, fuse)
         rows = make_table(analysis, by, depth=depth, bytes_per_element=bytes_per_element, at_least=bounds,
                           intensity=fmt != "json")
+        if chosen_device is not None:
+            from ..report import with_times
+
+            rows = with_times(rows, analysis, chosen_device.predict(graph))
         with naming_the_flag("--columns"):
             text = render(rows, fmt, name=chosen.name, parameters=chosen.values(**values), convention=convention,
                           columns=columns, width=width or None)

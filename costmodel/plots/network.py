@@ -14,6 +14,8 @@ import numpy as np
 from matplotlib.ticker import FuncFormatter
 
 from ..analysis import Analysis, analyze
+from ..device import ROOFLINES
+from ..device import Device as DeviceModel
 from ..errors import CostModelError, UsageError
 from ..progress import count, stage
 from ..report import op_class
@@ -36,15 +38,15 @@ class Device:
     source: str
 
 
-DEVICES = {
-    "cpu": Device("Intel Core i9-9900K", 8 * 3.6e9 * 2 * 8, 41.6e9,
-                  "8 cores x 3.6 GHz base clock x 2 AVX2 FMA units x 8 float32 lanes = 460.8 G multiply-adds/s; "
-                  "41.6 GB/s, Intel ARK 'max memory bandwidth' (dual-channel DDR4-2666)"),
-    "gpu": Device("NVIDIA GeForce GTX 1080 Ti", 3584 * 1.582e9, 484e9,
-                  "3584 CUDA cores x 1.582 GHz boost clock x 1 FMA = 5.67 T multiply-adds/s (NVIDIA's 11.3 "
-                  "TFLOPS counts 2 per FMA); 484 GB/s, NVIDIA's specification (352-bit GDDR5X, 11 Gbps). "
-                  "The GPU of ShuffleNet V2's Tables 1-4"),
-}
+def _roofline_device(key: str) -> Device:
+    """A named roofline of ``costmodel.device.ROOFLINES`` as the figure's ``Device``."""
+    model = ROOFLINES[key]
+    name, _, source = model.description.partition(" roofline: ")
+    rates = model.classes["conv"]
+    return Device(name, rates.flops_per_s, rates.bytes_per_s, source)
+
+
+DEVICES = {key: _roofline_device(key) for key in ROOFLINES}
 
 # Published points overlaid on `scaling`: (parameter, value, multiply-adds in millions, params in millions).
 PUBLISHED = {
@@ -168,25 +170,36 @@ def _shown(parameters: dict) -> str:
 
 
 @styled
-def roofline(drawn, *, values: dict | None = None, device: str = "cpu", peak_flops: float | None = None,
-             bandwidth: float | None = None, convention: str = "all"):
+def roofline(drawn, *, values: dict | None = None, device: "str | DeviceModel" = "cpu",
+             peak_flops: float | None = None, bandwidth: float | None = None, convention: str = "all"):
     """Every layer of ``drawn`` (a Graph, an Analysis, or a target with ``values``) at its intensity
     (multiply-adds per byte = flops / (mac x 4)) on the roofline min(peak, bandwidth x intensity) of
     ``device`` (``DEVICES``), whose peak multiply-adds/s and bytes/s ``peak_flops`` and ``bandwidth`` override.
     Convention ``all`` by default, so element-wise layers have
     flops and show; layers with no flops or no mac (flatten, concat, shuffle) cannot be placed and are counted
-    in the legend. Marker area follows each layer's flops."""
-    if device not in DEVICES:
+    in the legend. Marker area follows each layer's flops.
+
+    ``device`` may also be a calibrated ``costmodel.device.Device``: the roof is then its fastest class's
+    multiply-adds/s and bytes/s, and each layer sits at the rate its predicted time gives (its multiply-adds
+    under ``paper``, or under ``all`` for layers that have none there, over its predicted seconds), below the
+    roof by what its class, fixed cost and alignment cost it; layers fused away are not placed."""
+    model = None
+    if isinstance(device, DeviceModel):
+        model, device = device, "model"
+        chosen = Device(model.name, *_fastest(model), model.description)
+    elif device not in DEVICES:
         raise UsageError(f"roofline device must be one of {', '.join(DEVICES)}, got {device!r}")
-    chosen = DEVICES[device]
+    else:
+        chosen = DEVICES[device]
     peak = chosen.peak_flops if peak_flops is None else float(peak_flops)
     bw = chosen.bandwidth if bandwidth is None else float(bandwidth)
     if peak <= 0 or bw <= 0:
         raise UsageError(f"roofline peak and bandwidth must be positive, got {peak:g} and {bw:g}")
     custom = peak_flops is not None or bandwidth is not None
     name, parameters, analysis = _analysis(drawn, values, convention)
+    attained = _attained(model, analysis) if model is not None else None
     placed = [(layer, op_class(layer)) for layer in analysis.layers
-              if number(layer.flops) > 0 and number(layer.mac) > 0]
+              if number(layer.flops) > 0 and number(layer.mac) > 0 and (attained is None or layer.name in attained)]
     if not placed:
         raise UsageError(f"roofline: no layer of {name} has both flops and mac to place")
     intensity = {id(layer): number(layer.flops) / number(layer.cost.mac_bytes(BYTES_PER_ELEMENT))
@@ -205,7 +218,8 @@ def roofline(drawn, *, values: dict | None = None, device: str = "cpu", peak_flo
         layers = [layer for layer, k in placed if k == kind]
         x = np.array([intensity[id(layer)] for layer in layers])
         sizes = [6 + 120 * number(layer.flops) / largest for layer in layers]
-        points = ax.scatter(x, np.minimum(peak, bw * x), s=sizes, color=colour(kind), alpha=0.6,
+        y = np.minimum(peak, bw * x) if attained is None else np.array([attained[layer.name] for layer in layers])
+        points = ax.scatter(x, y, s=sizes, color=colour(kind), alpha=0.6,
                             edgecolor="k", linewidth=0.3, label=f"{kind} ({len(layers)})", zorder=3)
         points.set_gid(f"layers {kind}")
     total = number(analysis.totals.flops) / number(analysis.totals.mac_bytes(BYTES_PER_ELEMENT))
@@ -215,6 +229,8 @@ def roofline(drawn, *, values: dict | None = None, device: str = "cpu", peak_flo
     ax.set_yscale("log")
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     ax.set_ylim(top=peak * 3)
+    if attained is not None:
+        ax.set_ylim(bottom=min(min(attained.values()), peak) / 3)
     si_axis(ax.yaxis)
     ax.set_xlabel("multiply-adds per byte (float32: 4 x mac)")
     ax.set_ylabel("attainable multiply-adds/s")
@@ -222,9 +238,28 @@ def roofline(drawn, *, values: dict | None = None, device: str = "cpu", peak_flo
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, handletextpad=0.3, columnspacing=0.8,
               title=f"op class (layers); {skipped} not placed:\nno flops or no mac")
     where = "custom peaks" if custom else chosen.name
+    if model is not None:
+        where += " (points: predicted rates)"
     details = ", ".join(filter(None, (_shown(parameters), f"convention {convention}", "marker area ∝ flops")))
     fig.suptitle(f"{name} on {where}: every layer under the roofline\n{details}", wrap=True)
     return fig
+
+
+def _fastest(model: DeviceModel) -> tuple[float, float]:
+    """The highest multiply-adds/s and bytes/s of any class of a device model (its roof)."""
+    rates = list(model.classes.values())
+    flops = [r for c in rates for r in (c.flops_per_s, c.misaligned_flops_per_s) if r]
+    nbytes = [r for c in rates for r in (c.bytes_per_s, c.misaligned_bytes_per_s) if r]
+    if not flops or not nbytes:
+        raise UsageError(f"roofline: device {model.name} has no multiply-add rate or no byte rate to draw")
+    return max(flops), max(nbytes)
+
+
+def _attained(model: DeviceModel, analysis: Analysis) -> dict[str, float]:
+    """Layer name -> multiply-adds per second its predicted time gives (multiply-adds of ``analysis``)."""
+    predicted = model.predict(analysis.graph).seconds
+    return {layer.name: number(layer.flops) / predicted[layer.name] for layer in analysis.layers
+            if predicted.get(layer.name) and number(layer.flops) > 0}
 
 
 def _sweep(chosen, fixed: dict, parameter: str, grid) -> tuple[list, list, list, list]:
