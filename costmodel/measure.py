@@ -123,13 +123,10 @@ def check_counts(runs: int, warmup: int, threads: int, profile_runs: int | None 
 
 
 def onnx_model(graph: Graph):
-    """The ONNX model of ``graph`` in memory (``costmodel.onnx.export``)."""
-    try:
-        from .onnx.export import to_model
-    except ImportError:
-        raise UsageError("measure needs costmodel export, which this version does not have") from None
+    """The ONNX model of ``graph`` in memory (``costmodel.onnx.export.to_onnx``; random seeded weights, batch 1)."""
+    from .onnx.export import to_onnx
 
-    return to_model(graph)
+    return to_onnx(graph, batch=1)
 
 
 def measure(graph: Graph, *, threads: int = 1, runs: int = 20, warmup: int = 5, profile_runs: int | None = None,
@@ -154,12 +151,14 @@ def measure(graph: Graph, *, threads: int = 1, runs: int = 20, warmup: int = 5, 
     with tempfile.TemporaryDirectory(prefix="costmodel-measure-") as folder:
         optimized_path = os.path.join(folder, "optimized.onnx")
         try:
-            timed = session(data, threads, optimized=optimized_path)
+            timed = session(data, threads)
         except Exception as error:  # onnxruntime's own exception types vary between versions
             raise UsageError(f"ONNX Runtime cannot run {graph.name}: {_first_line(error)}") from None
         wall = time_runs(lambda: timed.run(None, inputs), runs, warmup)
+        # the profiled session saves its own rewritten graph: the names of the nodes ONNX Runtime creates
+        # (ReorderOutput_token_163, HardSigmoid_192) differ from one session to the next
+        profiled = session(data, threads, profile_prefix=os.path.join(folder, "profile"), optimized=optimized_path)
         optimized = onnx.load(optimized_path, load_external_data=False)
-        profiled = session(data, threads, profile_prefix=os.path.join(folder, "profile"))
         for _ in range(warmup + profile_runs):
             profiled.run(None, inputs)
         trace_path = profiled.end_profiling()
@@ -234,17 +233,48 @@ def attribute(graph: Graph, model, optimized, kernels: dict[str, tuple[str, floa
             return name
         return next((c for c in ranked if name.startswith(c + "_")), None)
 
+    # nodes ONNX Runtime inlined from a function (HardSwish -> HardSigmoid, Mul) have no name in the saved
+    # graph and <OpType>_<index> in the profile: matched in order, op type by op type
+    opt_names = {n.name for n in opt_nodes if n.name}
+    spare: dict[str, list[str]] = {}
+    for name, (op_type, _) in kernels.items():
+        head, _, index = name.rpartition("_")
+        if name not in opt_names and head == op_type and index.isdigit():
+            spare.setdefault(op_type, []).append(name)
+    for names in spare.values():
+        names.sort(key=lambda k: int(k.rpartition("_")[2]))
+    key = {}
+    for i, n in enumerate(opt_nodes):
+        key[id(n)] = n.name or (spare[n.op_type].pop(0) if spare.get(n.op_type) else f"#{i}")
+    model_writer = {out: name for name, node in original.items() for out in node.output}
+
+    def own_node(node, seen=()) -> str | None:
+        """The model node an optimized node is (a node without a name: the one whose tensor it writes, or
+        whose writer reads its output)."""
+        if node.name:
+            return own(node.name)
+        for out in node.output:
+            if out in model_writer:
+                return model_writer[out]
+        if id(node) in seen:
+            return None
+        for reader in (r for out in node.output for r in readers.get(out, [])):
+            found = own_node(reader, (*seen, id(node)))
+            if found is not None:
+                return found
+        return None
+
     named = {}
     for n in opt_nodes:
-        mine = own(n.name)
+        mine = own_node(n)
         if mine is not None:
             named.setdefault(mine, n)
 
     def compute(node, seen=()):
         """The computing kernel behind an optimized node (itself, or for a layout change its neighbour)."""
-        if own(node.name) is not None or node.name in seen:
-            return node if own(node.name) is not None else None
-        seen = (*seen, node.name)
+        if own_node(node) is not None or id(node) in seen:
+            return node if own_node(node) is not None else None
+        seen = (*seen, id(node))
         if node.op_type == "ReorderInput":
             nexts = [r for out in node.output for r in readers.get(out, [])]
         else:
@@ -285,18 +315,17 @@ def attribute(graph: Graph, model, optimized, kernels: dict[str, tuple[str, floa
     for name in original:
         kernel = fate(name)
         if kernel is not None:
-            covered.setdefault(kernel.name, []).append(name)
+            covered.setdefault(key[id(kernel)], []).append(name)
     host = {k: min(names, key=order.get) for k, names in covered.items()}
 
     seconds: dict[str, float] = {}
     kinds: dict[str, list[str]] = {}
     layout: dict[str, int] = {}
     unattributed = 0.0
-    opt_names = {n.name for n in opt_nodes}
     for n in opt_nodes:
-        op_type, spent = kernels.get(n.name, (n.op_type, 0.0))
+        op_type, spent = kernels.get(key[id(n)], (n.op_type, 0.0))
         kernel = compute(n)
-        target = our_name(host.get(kernel.name)) if kernel is not None else None
+        target = our_name(host.get(key[id(kernel)]) or own_node(kernel)) if kernel is not None else None
         if target is None:
             unattributed += spent
             continue
@@ -305,7 +334,8 @@ def attribute(graph: Graph, model, optimized, kernels: dict[str, tuple[str, floa
             layout[target] = layout.get(target, 0) + 1
         else:
             kinds.setdefault(target, []).append(op_type)
-    unattributed += sum(spent for name, (_, spent) in kernels.items() if name not in opt_names)
+    timed = set(key.values())
+    unattributed += sum(spent for name, (_, spent) in kernels.items() if name not in timed)
     fused_into: dict[str, str] = {}
     for kernel, names in covered.items():
         target = our_name(host[kernel])
