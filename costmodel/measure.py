@@ -208,6 +208,8 @@ def attribute(graph: Graph, model, optimized, kernels: dict[str, tuple[str, floa
     first node, in graph order, traced to it; the others are fused into that one. A kernel ONNX Runtime
     created (a layout change) serves the kernel that reads its output (``ReorderInput``) or that wrote its
     input (otherwise). ``model`` node names are ours or ``<ours>/<part>``."""
+    from .onnx.export import layer_of
+
     ours = {node.name: node for node in graph.nodes}
     order = {node.name: i for i, node in enumerate(model.graph.node)}
     original = {node.name: node for node in model.graph.node}
@@ -217,7 +219,7 @@ def attribute(graph: Graph, model, optimized, kernels: dict[str, tuple[str, floa
             return None
         if onnx_name in ours:
             return onnx_name
-        head = onnx_name.split("/", 1)[0]
+        head = layer_of(onnx_name)
         return head if head in ours else None
 
     opt_nodes = list(optimized.graph.node)
