@@ -427,3 +427,14 @@ def test_cli_refuses_a_missing_folder():
 
 def test_import_errors_stay_cost_model_errors(tmp_path):
     assert issubclass(ExportError, CostModelError)
+
+
+def test_progress_is_told_per_node_written():
+    from costmodel.progress import reporting
+
+    graph = costmodel.load("g3_bench")
+    seen = []
+    with reporting(lambda stage, done, total: seen.append((stage, done, total))):
+        to_onnx(graph)
+    assert [s for s in seen if s[0] == "writing ONNX"][-1] == ("writing ONNX", len(graph), len(graph))
+    assert seen[-1][0] == "checking ONNX"

@@ -27,7 +27,9 @@ def export(target, output, settings, weights, no_weights, seed, batch):
     several ONNX nodes), and 'costmodel table' reads it back to the same table."""
     from ..onnx.export import export as write
     from ..onnx.export import output_path
+    from ..progress import stage
     from ..targets import target as find
+    from .progress import showing_progress
     from .settings import parse_settings
 
     output_path(output, "-o")
@@ -38,7 +40,9 @@ def export(target, output, settings, weights, no_weights, seed, batch):
             batch = int(batch)
         elif not batch.isidentifier():
             raise UsageError(f"--batch {batch}: give a positive whole number or a name such as N")
-    graph = chosen.build(**values)
-    write(graph, output, weights=None if no_weights else weights, seed=seed, batch=batch)
+    with showing_progress():
+        with stage("building"):
+            graph = chosen.build(**values)
+        write(graph, output, weights=None if no_weights else weights, seed=seed, batch=batch)
     click.echo(f"wrote {output} ({len(graph)} layers, opset 17, "
                f"{'no weights' if no_weights else weights + ' weights'})")
