@@ -172,7 +172,7 @@ def test_text_and_json():
     assert "G2  excessive group convolution" in text and "... and 21 more over the threshold" in text
     assert text.rstrip().splitlines()[-1].startswith("  G4: the network and 16 blocks checked, 17 with")
     data = json.loads(run("g2_bench", "-s", "groups=4", "-s", "channels=256", "--format", "json").output)
-    assert list(data) == ["name", "parameters", "fuse", "thresholds", "summary", "findings"]
+    assert list(data) == ["name", "parameters", "fuse", "device", "thresholds", "summary", "findings"]
     assert data["summary"]["G2"] == {"checked": 20, "findings": 20, "over": 20, "threshold": 1.05,
                                      "worst": "blocks.0.conv1", "worst_value": data["findings"][0]["ratio"]}
     first = data["findings"][0]
@@ -230,3 +230,31 @@ def test_an_onnx_file_with_hostile_node_names(tmp_path):
     assert g2["mac"] == hw * (64 + 64) + 9 * 64 * 64 // 4
     assert [(a["groups"], a["mac"]) for a in g2["alternatives"]] == \
         [(g, hw * (64 + 64 * g // 4) + 9 * 64 * 64 // 4) for g in (1, 2)]
+
+
+def test_g4_time_share_on_a_device_is_the_device_formula():
+    """A device of fixed cost t0 per node plus bytes / B (costmodel.device.model's formula with no compute
+    term): the element-wise share of time, from the node counts and mac of the ResNet unit written here."""
+    from costmodel.device import CLASSES, Device, Rates
+
+    t0, rate = 1e-6, 1e9
+    device = Device("toy", {k: Rates(t0=t0, bytes_per_s=rate, misaligned_bytes_per_s=rate) for k in CLASSES})
+    c = 32
+    elementwise = 2 * (2 * HW * c // 4) + 2 * HW * c + 3 * HW * c  # three ReLUs and the add
+    convs = 2 * (HW * (c + c // 4) + c * c // 4) + HW * 2 * c // 4 + 9 * (c // 4) ** 2
+    expected = (4 * t0 + 4 * elementwise / rate) / (7 * t0 + 4 * (elementwise + convs) / rate)
+    result = cm.check("g4_bench", device=device)
+    assert result.device == "toy"
+    for f in result.of("G4"):
+        assert f.time_share == pytest.approx(expected, rel=1e-12)
+    assert cm.check("g4_bench", device=device, thresholds={"G4": None, "G4-time": 0.5}).summaries["G4"].over == \
+        (11 if expected > 0.5 else 0)
+    assert all(f.time_share is None for f in cm.check("g4_bench").of("G4"))
+
+
+def test_device_option():
+    data = json.loads(run("g4_bench", "--device", "cpu", "--format", "json").output)
+    assert data["device"] == "cpu" and all(0 < f["time_share"] < 1 for f in data["findings"] if f["guideline"] == "G4")
+    assert "time share" in run("g4_bench", "--device", "gpu").output
+    bad = run("g4_bench", "--device", "nope")
+    assert bad.exit_code == 2 and "neither a profile" in bad.output

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from contextlib import contextmanager
+from dataclasses import replace
 
 import click
 
@@ -57,13 +58,17 @@ def _thresholds(texts) -> dict:
               help="Exit with status 1 when a finding of these guidelines is over its threshold.")
 @click.option("--threshold", "thresholds", multiple=True, metavar="NAME=VALUE",
               help="Replace a default threshold: G1=1.05 and G2=1.05 (mac ratio), G3=2 (paths per block), "
-                   "G3-kernels=off (kernels per block), G4=0.5 (element-wise share of mac); off turns one off.")
+                   "G3-kernels=off (kernels per block), G4=0.5 (element-wise share of mac), G4-time=off (their share of "
+                   "predicted time, with --device); off turns one off.")
 @click.option("--fuse", multiple=True, type=click.Choice(FUSIONS),
               help="Fold BatchNorm / activations into convolutions first (G4 then sees what an engine runs).")
+@click.option("--device", default=None, metavar="NAME|FILE",
+              help="G4: also the element-wise share of predicted time on a device: cpu or gpu (the roofline "
+                   "peaks), this (the machine 'costmodel calibrate' measured) or a device file.")
 @click.option("--all", "everything", is_flag=True, default=False,
               help="text: list every finding, also those under their thresholds.")
 @allow_unknown_option
-def check(target, settings, fmt, fail_on, thresholds, fuse, everything, allow_unknown):
+def check(target, settings, fmt, fail_on, thresholds, fuse, device, everything, allow_unknown):
     """The four guidelines of ShuffleNet V2 (Ma et al. 2018, section 2) on TARGET, a zoo name, a spec file or
     an ONNX file: G1 1x1 convs against the equal-width mac bound, G2 group convs against fewer groups, G3
     paths and kernels per block, G4 the element-wise share of mac. See docs/guidelines.md.
@@ -72,6 +77,7 @@ def check(target, settings, fmt, fail_on, thresholds, fuse, everything, allow_un
     from ..guidelines import check as run_check, check_guidelines
     from ..guidelines.output import to_json, to_text
     from ..values import show
+    from .measure_command import load_named_device
     from .settings import parse_settings
 
     with _flag("--fail-on"):
@@ -83,9 +89,8 @@ def check(target, settings, fmt, fail_on, thresholds, fuse, everything, allow_un
     with pointing_at_the_flag():
         graph, groups = build_listing_unknown(chosen, values)
     with _flag("--threshold", "threshold"):
-        result = run_check(graph, thresholds=_thresholds(thresholds), fuse=fuse)
-    result = type(result)(chosen.name, chosen.values(**values), result.fuse, result.thresholds, result.findings,
-                          result.summaries)
+        result = run_check(graph, thresholds=_thresholds(thresholds), fuse=fuse, device=load_named_device(device))
+    result = replace(result, name=chosen.name, parameters=chosen.values(**values))
     text = to_json(result) if fmt == "json" else to_text(result, everything)
     click.echo(with_unknown(text, fmt, groups))
     if guidelines and result.failing(guidelines):

@@ -18,7 +18,10 @@ per block and for the network, each with its numbers, from the analysis's own co
 * **G4** (element-wise operations are not negligible). Per block and for the network: the share of mac
   moved by element-wise ops (the ops of category ``elementwise``: activations, additions, BatchNorm
   unless folded with ``fuse=("bn",)``), and the share with depthwise convolutions added, which the paper
-  counts as element-wise too. A finding: any element-wise mac.
+  counts as element-wise too. A finding: any element-wise mac. With a ``device`` (``costmodel.device``),
+  also their share of the predicted time (``time_share``: the device model's seconds of the nodes as
+  checked, with the same ``fuse``; ``fuse=("bn", "activation")`` is the network the device model's own
+  ``predict`` times, as an inference engine runs it).
 
 A block is a node's scope up to its last numbered part (``stage2.0`` of ``stage2.0.branch2.conv1``), or its
 first scope when none is numbered (``fire4`` of ``fire4.concat``); nodes outside any scope belong to none.
@@ -39,7 +42,8 @@ from ..values import is_symbolic, show, suggest
 
 GUIDELINES = ("G1", "G2", "G3", "G4")
 #: Default thresholds: G1 and G2 on ``ratio``, G3 on ``paths`` (and ``kernels`` when set), G4 on ``share``.
-THRESHOLDS: Mapping[str, float | None] = {"G1": 1.05, "G2": 1.05, "G3": 2, "G3-kernels": None, "G4": 0.5}
+THRESHOLDS: Mapping[str, float | None] = {"G1": 1.05, "G2": 1.05, "G3": 2, "G3-kernels": None, "G4": 0.5,
+                                          "G4-time": None}
 TITLES = {"G1": "equal channel width minimises mac (1x1 convs: mac against 2*sqrt(hw*B) + B/hw)",
           "G2": "excessive group convolution increases mac (group convs: mac against fewer groups, same flops)",
           "G3": "network fragmentation reduces parallelism (paths and kernels per block)",
@@ -126,7 +130,8 @@ class G3Finding:
 @dataclass(frozen=True)
 class G4Finding:
     """Element-wise mac of a block (or of the ``network``): its ``mac``, ``elementwise`` mac, ``share`` of
-    it, ``depthwise`` convolutions' mac and ``share_with_depthwise``."""
+    it, ``depthwise`` convolutions' mac and ``share_with_depthwise``; with a device, ``time_share``, the
+    element-wise ops' share of the block's predicted seconds (None without one)."""
 
     guideline: ClassVar[str] = "G4"
     block: str
@@ -136,6 +141,7 @@ class G4Finding:
     depthwise: int
     share_with_depthwise: float
     over: bool
+    time_share: float | None = None
 
     @property
     def value(self) -> float:
@@ -168,6 +174,7 @@ class Check:
     thresholds: dict
     findings: tuple
     summaries: dict = field(default_factory=dict)
+    device: str | None = None
 
     def of(self, guideline: str) -> list:
         """The findings of one guideline."""
@@ -231,10 +238,11 @@ def block_of(name: str) -> str:
 
 
 def check(graph_or_target: Any, *, thresholds: Mapping[str, Any] | None = None, fuse: Iterable[str] = (),
-          **values: Any) -> Check:
+          device: Any = None, **values: Any) -> Check:
     """The four guidelines on a Graph, a zoo name, a spec or ONNX path or a graph factory built with
     ``values``; ``thresholds`` replace defaults of ``THRESHOLDS``; ``fuse`` as for ``analyze`` (``("bn",)``
-    folds BatchNorm, so that G4 sees what an inference engine runs)."""
+    folds BatchNorm, so that G4 sees what an inference engine runs); ``device`` (a ``Device``, a profile
+    name or a device file, as ``costmodel.load_device`` takes) adds G4's share of predicted time."""
     from ..targets import target as find
 
     if isinstance(graph_or_target, Graph):
@@ -248,13 +256,20 @@ def check(graph_or_target: Any, *, thresholds: Mapping[str, Any] | None = None, 
     analysis = analyze(graph, "paper", tuple(fuse))
     _refuse_symbols(analysis)
     blocks = _blocks(analysis)
+    seconds, device_name = None, None
+    if device is not None:
+        from ..device import load_device
+
+        chosen_device = load_device(device)
+        seconds = {layer.name: chosen_device.layer_time(layer).seconds for layer in analysis.layers}
+        device_name = chosen_device.name
     findings = [*_g1(analysis, limits), *_g2(analysis, limits), *_g3(analysis, blocks, limits),
-                *_g4(analysis, blocks, limits)]
+                *_g4(analysis, blocks, limits, seconds)]
     checked = {"G1": sum(_is_g1(l) for l in analysis.layers), "G2": sum(_is_g2(l) for l in analysis.layers),
                "G3": len(blocks), "G4": len(blocks) + 1}
     summaries = {g: _summary(g, checked[g], [f for f in findings if f.guideline == g], limits[g])
                  for g in GUIDELINES}
-    return Check(name, parameters, tuple(sorted(analysis.fuse)), limits, tuple(findings), summaries)
+    return Check(name, parameters, tuple(sorted(analysis.fuse)), limits, tuple(findings), summaries, device_name)
 
 
 def _refuse_symbols(analysis: Analysis) -> None:
@@ -376,7 +391,7 @@ def _is_depthwise(layer: LayerCost) -> bool:
     return op.kind == "conv" and op.groups != 1 and op.groups == layer.node.input_shapes[0][0]
 
 
-def _g4(analysis: Analysis, blocks: dict, limits: dict) -> list[G4Finding]:
+def _g4(analysis: Analysis, blocks: dict, limits: dict, seconds: dict | None) -> list[G4Finding]:
     found = []
     for name, layers in [*blocks.items(), ("network", list(analysis.layers))]:
         mac = sum(l.mac for l in layers)
@@ -385,6 +400,12 @@ def _g4(analysis: Analysis, blocks: dict, limits: dict) -> list[G4Finding]:
             continue
         depthwise = sum(l.mac for l in layers if _is_depthwise(l))
         share = elementwise / mac
-        found.append(G4Finding(name, mac, elementwise, share, depthwise, (elementwise + depthwise) / mac,
-                               _over(share, limits["G4"])))
+        time_share = None
+        if seconds is not None:
+            whole = sum(seconds[l.name] for l in layers)
+            time_share = sum(seconds[l.name] for l in layers if l.op.category == "elementwise") / whole \
+                if whole else 0.0
+        over = _over(share, limits["G4"]) or (time_share is not None and _over(time_share, limits["G4-time"]))
+        found.append(G4Finding(name, mac, elementwise, share, depthwise, (elementwise + depthwise) / mac, over,
+                               time_share))
     return found

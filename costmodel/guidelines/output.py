@@ -30,7 +30,7 @@ def finding_dict(finding: Any) -> dict:
 def to_json(result: Check) -> str:
     """The check as JSON: name, parameters, fuse, thresholds, one summary per guideline, then the findings."""
     head = {"name": result.name, "parameters": {k: _json_value(v) for k, v in result.parameters.items()},
-            "fuse": list(result.fuse), "thresholds": result.thresholds,
+            "fuse": list(result.fuse), "device": result.device, "thresholds": result.thresholds,
             "summary": {g: {k: _rounded(v) for k, v in asdict(s).items() if k != "guideline"}
                         for g, s in result.summaries.items()}}
     lines = ["{"] + [f"  {json.dumps(k)}: {json.dumps(v)}," for k, v in head.items()]
@@ -69,7 +69,7 @@ def _cell(finding: Any, title: str, key: str | None) -> str:
             return str(finding.alternatives[0].mac)
         return " ".join(f"{a.groups}:{a.mac}" for a in finding.alternatives)
     value = getattr(finding, key)
-    if key in ("share", "share_with_depthwise"):
+    if key in ("share", "share_with_depthwise", "time_share"):
         return f"{100 * value:.1f}%"
     if key == "ratio":
         return f"x{value:.3f}"
@@ -87,17 +87,19 @@ def to_text(result: Check, everything: bool = False) -> str:
     are shown with control characters escaped."""
     lines = [f"check {printable(result.name)}" + (
         " (" + ", ".join(f"{printable(k)}={printable(show(v))}" for k, v in result.parameters.items()) + ")"
-        if result.parameters else "") + (f", fused: {', '.join(result.fuse)}" if result.fuse else "")]
+        if result.parameters else "") + (f", fused: {', '.join(result.fuse)}" if result.fuse else "") + (
+        f", device: {printable(result.device)}" if result.device else "")]
     for guideline in GUIDELINES:
         summary = result.summaries[guideline]
         findings = [f for f in result.of(guideline) if everything or f.over]
+        columns = _COLUMNS[guideline] + ((("time share", "time_share"),) if guideline == "G4" and result.device
+                                         else ())
         if not everything:
             findings = sorted(findings, key=lambda f: -f.value)
         left_out = len(findings) - TEXT_ROWS if not everything and len(findings) > TEXT_ROWS else 0
         findings = findings[:len(findings) - left_out]
         lines += ["", f"{guideline}  {TITLES[guideline]}"]
         if findings:
-            columns = _COLUMNS[guideline]
             rows = [[title for title, _ in columns]] + [[_cell(f, t, k) for t, k in columns] for f in findings]
             widths = [max(len(row[i]) for row in rows) for i in range(len(columns))]
             for row in rows:
