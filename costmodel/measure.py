@@ -132,11 +132,12 @@ def onnx_model(graph: Graph):
 def measure(graph: Graph, *, threads: int = 1, runs: int = 20, warmup: int = 5, profile_runs: int | None = None,
             model: Any = None) -> Measurement:
     """Time ``graph`` in ONNX Runtime (see the module doc): ``runs`` timed runs after ``warmup``, then
-    ``profile_runs`` (default ``min(runs, 10)``) profiled runs for the per-layer times. ``model`` is the
-    ONNX ``ModelProto`` to run instead of the export (its node names must be ours or ``<node>/<part>``)."""
+    ``profile_runs`` (default ``min(runs, 10)``) profiled runs for the per-layer times (0: none, and no
+    per-layer rows). ``model`` is the ONNX ``ModelProto`` to run instead of the export (its node names must
+    be ours or ``<node>/<part>``)."""
     if profile_runs is None:
         profile_runs = min(runs, 10)
-    check_counts(runs, warmup, threads, profile_runs)
+    check_counts(runs, warmup, threads, profile_runs or None)
     if not have_onnxruntime():
         raise UsageError(INSTALL)
     import onnx
@@ -155,6 +156,8 @@ def measure(graph: Graph, *, threads: int = 1, runs: int = 20, warmup: int = 5, 
         except Exception as error:  # onnxruntime's own exception types vary between versions
             raise UsageError(f"ONNX Runtime cannot run {graph.name}: {_first_line(error)}") from None
         wall = time_runs(lambda: timed.run(None, inputs), runs, warmup)
+        if profile_runs == 0:
+            return Measurement(graph.name, tuple(wall), (), threads, warmup, 0, onnxruntime.__version__)
         # the profiled session saves its own rewritten graph: the names of the nodes ONNX Runtime creates
         # (ReorderOutput_token_163, HardSigmoid_192) differ from one session to the next
         profiled = session(data, threads, profile_prefix=os.path.join(folder, "profile"), optimized=optimized_path)
