@@ -5,7 +5,8 @@ written as several ONNX nodes names them ``<layer>/<part>``) and run on the CPU 
 inter-op threads (1 by default), batch 1, full graph optimisation:
 
 * **wall time**: ``warmup`` runs, then ``runs`` timed runs of ``session.run``; their median, quartiles,
-  minimum and maximum;
+  minimum and maximum; and, on one thread, the median CPU time of the calling thread (ONNX Runtime computes
+  on it: this is the run's time without the turns other processes took on a busy machine);
 * **per layer**: a second session with ONNX Runtime's profiler on (``SessionOptions.enable_profiling``)
   runs ``profile_runs`` more times; each kernel's time per run (the median over those runs) is given to the
   layer it computes. ONNX Runtime rewrites the graph first: it fuses nodes (Conv + BatchNorm + ReLU into one
@@ -78,11 +79,18 @@ class Measurement:
     profile_runs: int
     onnxruntime: str
     unattributed: float = 0.0  # seconds per run of kernels traced to none of our nodes
+    cpu: tuple[float, ...] = ()  # the calling thread's CPU seconds of each timed run
     info: dict = field(default_factory=dict, compare=False)
 
     @property
     def median(self) -> float:
         return statistics.median(self.wall)
+
+    @property
+    def cpu_median(self) -> float | None:
+        """The median CPU seconds of the calling thread per run: on one thread ONNX Runtime computes there,
+        so this is the run's time without the turns other processes took (None with more threads)."""
+        return statistics.median(self.cpu) if self.cpu and self.threads == 1 else None
 
     @property
     def quartiles(self) -> tuple[float, float]:
@@ -106,6 +114,7 @@ class Measurement:
         return {"name": self.name, "onnxruntime": self.onnxruntime, "threads": self.threads, "batch": 1,
                 "warmup": self.warmup, "runs": len(self.wall), "profile_runs": self.profile_runs,
                 "wall": {"median": self.median, "q1": q1, "q3": q3, "min": min(self.wall), "max": max(self.wall)},
+                "cpu": {"median": self.cpu_median},
                 "profiled_total": self.profiled_total, "unattributed": self.unattributed,
                 "layers": [{"name": l.name, "op": l.op, "seconds": l.seconds, "kernels": list(l.kernels),
                             "fused": list(l.fused), "into": l.into or None, "removed": l.removed,
@@ -143,7 +152,7 @@ def measure(graph: Graph, *, threads: int = 1, runs: int = 20, warmup: int = 5, 
     import onnx
     import onnxruntime
 
-    from .device.bench import feeds, session, time_runs
+    from .device.bench import feeds, session, timed_pair
 
     if model is None:
         model = onnx_model(graph)
@@ -155,9 +164,12 @@ def measure(graph: Graph, *, threads: int = 1, runs: int = 20, warmup: int = 5, 
             timed = session(data, threads)
         except Exception as error:  # onnxruntime's own exception types vary between versions
             raise UsageError(f"ONNX Runtime cannot run {graph.name}: {_first_line(error)}") from None
-        wall = time_runs(lambda: timed.run(None, inputs), runs, warmup)
+        run = lambda: timed.run(None, inputs)  # noqa: E731
+        for _ in range(warmup):
+            run()
+        wall, cpu = zip(*(timed_pair(run) for _ in range(runs)))
         if profile_runs == 0:
-            return Measurement(graph.name, tuple(wall), (), threads, warmup, 0, onnxruntime.__version__)
+            return Measurement(graph.name, wall, (), threads, warmup, 0, onnxruntime.__version__, cpu=cpu)
         # the profiled session saves its own rewritten graph: the names of the nodes ONNX Runtime creates
         # (ReorderOutput_token_163, HardSigmoid_192) differ from one session to the next
         profiled = session(data, threads, profile_prefix=os.path.join(folder, "profile"), optimized=optimized_path)
@@ -169,8 +181,8 @@ def measure(graph: Graph, *, threads: int = 1, runs: int = 20, warmup: int = 5, 
             trace = json.load(handle)
     kernels = kernel_times(trace, skip=warmup)
     layers, unattributed = attribute(graph, model, optimized, kernels)
-    return Measurement(graph.name, tuple(wall), layers, threads, warmup, profile_runs, onnxruntime.__version__,
-                       unattributed)
+    return Measurement(graph.name, wall, layers, threads, warmup, profile_runs, onnxruntime.__version__,
+                       unattributed, cpu)
 
 
 def _first_line(error: BaseException) -> str:

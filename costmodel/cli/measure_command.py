@@ -94,9 +94,14 @@ def measure_text(measured, name: str, parameters: dict, prediction=None) -> str:
              f"min {duration(min(measured.wall))}, max {duration(max(measured.wall))}) over {len(measured.wall)} "
              f"runs after {measured.warmup} warm-up",
              f"per layer: ONNX Runtime's profile, median of {measured.profile_runs} runs (profiling adds time)"]
+    if measured.cpu_median is not None:
+        lines.insert(2, f"cpu time per run: median {duration(measured.cpu_median)} (the computing thread's; "
+                        f"less than the wall time when other processes share the cores)")
     if prediction is not None:
+        reference = measured.cpu_median or measured.median
         lines.append(f"predicted by device {text_safe(prediction.device)}: {duration(prediction.total)} per run "
-                     f"({prediction.total / measured.median - 1:+.0%} against the measured median)")
+                     f"({prediction.total / reference - 1:+.0%} against the measured "
+                     f"{'cpu' if measured.cpu_median else 'wall'} median)")
     whole = measured.profiled_total
     header = ["name", "op", "kernels", "time", "time %"] + (["predicted"] if prediction else []) + ["note"]
     rows = []

@@ -13,6 +13,9 @@ from ..ops import (Add, AvgPool2d, ChannelShuffle, Concat, Conv2d, Flatten, Glob
                    MaxPool2d, Mul, ReLU, Sigmoid, Split)
 
 OPSET = 17
+# ONNX Runtime on one thread computes on the calling thread: its CPU time is the op's time, whatever else
+# the machine runs (wall time counts the other processes' turns too)
+CLOCK = time.thread_time
 
 
 @dataclass(frozen=True)
@@ -182,20 +185,29 @@ def session(model_bytes: bytes, threads: int = 1, profile_prefix: str | None = N
     return ort.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"])
 
 
-def time_runs(run, runs: int, warmup: int, budget: float | None = None) -> list[float]:
-    """Seconds of each of ``runs`` calls of ``run`` after ``warmup`` calls; with ``budget`` (seconds) at most
-    as many runs as fit in it, at least 5."""
+def time_runs(run, runs: int, warmup: int, budget: float | None = None, clock=time.perf_counter) -> list[float]:
+    """Seconds of each of ``runs`` calls of ``run`` after ``warmup`` calls, read on ``clock`` (wall time by
+    default; ``time.thread_time``: this thread's CPU time); with ``budget`` (wall seconds) at most as many
+    runs as fit in it, at least 5."""
     for _ in range(warmup):
         run()
     times = []
     start = time.perf_counter()
     for i in range(runs):
-        t = time.perf_counter()
+        t = clock()
         run()
-        times.append(time.perf_counter() - t)
+        times.append(clock() - t)
         if budget is not None and i >= 4 and time.perf_counter() - start > budget:
             break
     return times
+
+
+def timed_pair(run, clocks=(time.perf_counter, time.thread_time)) -> tuple[float, float]:
+    """(wall seconds, this thread's CPU seconds) of one call of ``run``."""
+    wall, cpu = clocks
+    w, c = wall(), cpu()
+    run()
+    return wall() - w, cpu() - c
 
 
 def feeds(model) -> dict:
@@ -216,11 +228,13 @@ def quartile(times: list[float]) -> float:
 
 
 def time_case(case: Case, copies: int, runs: int = 15, warmup: int = 2, budget: float = 0.3) -> float:
-    """Seconds of one copy of ``case``'s op: (run of ``copies`` copies - run of one copy) / (copies - 1),
-    which leaves out the per-run overhead; with ``copies == 1`` the run itself. A run's time is the lower
-    quartile of its timings (other processes only ever add time)."""
+    """CPU seconds of one copy of ``case``'s op: runs of ``copies`` copies and of one copy alternate, and the
+    median of their paired differences over ``copies - 1`` is the time of a copy (the per-run overhead and
+    slow changes of the machine's load cancel out). Should noise make it no more than a tenth of a copy's
+    share of the many-copy run, that share is used instead. With ``copies == 1``: the runs' lower quartile."""
+    import statistics
 
-    def median_of(n):
+    def runner(n):
         model = case.model(n)
         s = session(model.SerializeToString())
         binding = s.io_binding()
@@ -228,16 +242,31 @@ def time_case(case: Case, copies: int, runs: int = 15, warmup: int = 2, budget: 
             binding.bind_cpu_input(name, value)
         for output in s.get_outputs():
             binding.bind_output(output.name, "cpu")
-        return quartile(time_runs(lambda: s.run_with_iobinding(binding), runs, warmup, budget))
+        return lambda: s.run_with_iobinding(binding)
 
+    many = runner(copies)
     if copies == 1:
-        return median_of(1)
-    many, one = median_of(copies), median_of(1)
-    return max((many - one) / (copies - 1), 1e-9)
+        return quartile(time_runs(many, runs, warmup, budget, CLOCK))
+    one = runner(1)
+    for _ in range(warmup):
+        one()
+        many()
+    pairs, start = [], time.perf_counter()
+    for i in range(runs):
+        t = CLOCK()
+        one()
+        middle = CLOCK()
+        many()
+        pairs.append((middle - t, CLOCK() - middle))
+        if i >= 4 and time.perf_counter() - start > budget:
+            break
+    per_copy = statistics.median(m - o for o, m in pairs) / (copies - 1)
+    share = quartile([m for _, m in pairs]) / copies
+    return per_copy if per_copy > 0.1 * share else share
 
 
 def overhead(runs: int = 15) -> float:
-    """Median seconds of one ``session.run`` of a model of one ReLU on one element: the fixed cost of an
+    """Median CPU seconds of one ``session.run`` of a model of one ReLU on one element: the fixed cost of an
     inference call (``Device.run_overhead``)."""
     import statistics
 
@@ -245,4 +274,4 @@ def overhead(runs: int = 15) -> float:
     model = case.model(1)
     s = session(model.SerializeToString())
     inputs = feeds(model)
-    return statistics.median(time_runs(lambda: s.run(None, inputs), max(runs, 50), 5, 0.2))
+    return statistics.median(time_runs(lambda: s.run(None, inputs), max(runs, 50), 5, 0.2, CLOCK))
