@@ -40,13 +40,14 @@ def guideline_rows():
     for table in TABLES.values():
         for label, platform, column, params, speed in table.cells():
             if platform == "ARM":
-                yield table.name, f"{table.name} {label} ({table.column_kind} {column})", table.builder, params, speed
+                yield table.name, f"{table.name} {label} ({table.column_kind} {column})", table.builder, params, \
+                    speed, f"{table.name} {table.column_kind} {column}"
 
 
 def zoo_rows():
     for name in ARCHITECTURES:
         if not name.endswith("_bench"):
-            yield "zoo", name, name, {}, None
+            yield "zoo", name, name, {}, None, None
 
 
 def spearman(a, b) -> float:
@@ -83,6 +84,16 @@ def evaluate(rows: list[dict]) -> dict:
     return out
 
 
+def per_column(rows: list[dict]) -> dict:
+    """Spearman within each column of Tables 1-4 (rows of about equal flops), for columns of 3 rows or more."""
+    out = {}
+    for column in dict.fromkeys(r["column"] for r in rows):
+        chosen = [r for r in rows if r["column"] == column]
+        if len(chosen) >= 3:
+            out[column] = evaluate(chosen)
+    return out
+
+
 def load_average() -> list[float]:
     try:
         return [round(v, 2) for v in os.getloadavg()]
@@ -115,7 +126,7 @@ def main() -> None:
     wanted = list(guideline_rows()) + list(zoo_rows())
     if args.quick:
         wanted = wanted[:2] + [w for w in wanted if w[0] == "zoo"][:2]
-    for group, label, builder, params, paper in wanted:
+    for group, label, builder, params, paper, column in wanted:
         try:
             graph = load(builder, **params)
         except CostModelError as error:
@@ -129,7 +140,7 @@ def main() -> None:
                "measured": measured.cpu_median, "wall": measured.median, "q1": measured.quartiles[0],
                "q3": measured.quartiles[1],
                "predicted": predicted.total, "flops": int(costs.flops), "mac": int(costs.mac),
-               "paper_arm_images_per_s": paper}
+               "paper_arm_images_per_s": paper, "column": column}
         rows.append(row)
         print(f"{label:60s} measured {row['measured'] * 1e3:9.3f} ms  predicted {row['predicted'] * 1e3:9.3f} ms  "
               f"{row['predicted'] / row['measured'] - 1:+.0%}", file=sys.stderr)
@@ -142,7 +153,8 @@ def main() -> None:
                "scores": {"guidelines": evaluate(guideline) if len(guideline) > 1 else None,
                           "zoo": evaluate(zoo) if len(zoo) > 1 else None,
                           "per_table": {name: evaluate([r for r in guideline if r["set"] == name])
-                                        for name in TABLES if sum(r["set"] == name for r in guideline) > 1}}}
+                                        for name in TABLES if sum(r["set"] == name for r in guideline) > 1},
+                          "per_column": per_column(guideline)}}
     (out / "latency.json").write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     (out / "latency.md").write_text(markdown(results), encoding="utf-8")
     plot(results, out / "latency.png")
@@ -170,6 +182,17 @@ def markdown(results: dict) -> str:
         for name, s in per_table.items():
             lines.append(f"| {name} ({s['device']['n']}) | {s['device']['spearman']:.2f} | "
                          f"{s['flops']['spearman']:.2f} | {s['mac']['spearman']:.2f} |")
+    columns = results["scores"].get("per_column") or {}
+    if columns:
+        lines += ["", "Within each column of a table (the rows the paper compares at equal flops):", "",
+                  "| column | rows | device model | flops × c | mac × c |", "|---|---:|---:|---:|---:|"]
+        for name, s in columns.items():
+            lines.append(f"| {name} | {s['device']['n']} | {s['device']['spearman']:.2f} | "
+                         f"{s['flops']['spearman']:.2f} | {s['mac']['spearman']:.2f} |")
+        mean = statistics.mean(s["device"]["spearman"] for s in columns.values())
+        lines.append(f"| mean | | {mean:.2f} | "
+                     f"{statistics.mean(s['flops']['spearman'] for s in columns.values()):.2f} | "
+                     f"{statistics.mean(s['mac']['spearman'] for s in columns.values()):.2f} |")
     lines += ["", "| network | measured | predicted | error | paper ARM images/s |", "|---|---:|---:|---:|---:|"]
     for r in results["rows"]:
         paper = "" if r["paper_arm_images_per_s"] is None else f"{r['paper_arm_images_per_s']:g}"

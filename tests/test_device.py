@@ -3,6 +3,8 @@ profiles, calibration (a quick run) and the --device options of table and plot r
 from __future__ import annotations
 
 import json
+import tempfile
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -53,6 +55,19 @@ def test_layer_times_follow_the_formula():
                                                        "depthwise", "elementwise"]
 
 
+def test_far_bytes_past_the_cache():
+    """A node moving more than cache_bytes adds bytes / B_far."""
+    rates = Rates(T0, F, B, FS, BS, 2e9)
+    model = Device("far", {k: rates for k in CLASSES}, "sum", 8, 0.0, cache_bytes=10_000)
+    got = model.predict(network()).seconds
+    conv_flops = 3 * 3 * 16 * 24 * 10 * 10
+    conv_bytes = 4 * (16 * 100 + 24 * 100 + 3 * 3 * 16 * 24)  # 29824 > 10000
+    assert got["conv"] == pytest.approx(T0 + conv_flops / F + conv_bytes / B + conv_bytes / 2e9, rel=1e-12)
+    dw_bytes = 4 * (13 * 100 + 13 * 100 + 9 * 13)  # 10868 > 10000 too
+    assert got["dw"] == pytest.approx(T0 + 9 * 13 * 100 * 16 / 13 / FS + dw_bytes / BS + dw_bytes / 2e9, rel=1e-12)
+    assert read_device(model.save(Path(tempfile.mkdtemp()) / "far.json")).cache_bytes == 10_000
+
+
 def test_max_combine_is_a_roofline():
     got = device("max", 0.0).predict(network()).seconds
     conv_flops = 3 * 3 * 16 * 24 * 10 * 10
@@ -83,12 +98,12 @@ def test_classes_and_padding():
 
 
 def test_fit_recovers_coefficients():
-    rows = [[1, f, b, 0, 0] for f, b in ((1e6, 1e4), (5e6, 3e5), (2e7, 1e5), (1e5, 2e6), (3e6, 7e6))]
-    truth = [2e-6, 1 / 30e9, 1 / 10e9, 0, 0]
+    rows = [[1, f, b, 0, 0, 0] for f, b in ((1e6, 1e4), (5e6, 3e5), (2e7, 1e5), (1e5, 2e6), (3e6, 7e6))]
+    truth = [2e-6, 1 / 30e9, 1 / 10e9, 0, 0, 0]
     seconds = [sum(a * x for a, x in zip(row, truth)) for row in rows]
     got = fit(rows, seconds)
     assert got[:3] == pytest.approx(truth[:3], rel=1e-6)
-    assert got[3:] == [0, 0]
+    assert got[3:] == [0, 0, 0]
 
 
 def good_file(tmp_path, **changes):
@@ -132,6 +147,7 @@ def test_bad_device_files(tmp_path, case):
     ({"combine": "min"}, "combine must be"),
     ({"vector_width": 0}, "vector_width"),
     ({"run_overhead": -1}, "run_overhead"),
+    ({"cache_bytes": 1.5}, "cache_bytes"),
     ({"surprise": 1}, "unknown field 'surprise'"),
     ({"name": "\x1b[31mred"}, "printable text"),
 ])

@@ -42,7 +42,8 @@ def cases(quick: bool = False) -> list[Case]:
                          (64, 1, 16), (576, 1, 144),
                          (22, 56, 44), (13, 56, 78), (9, 56, 108), (58, 28, 58), (116, 14, 116), (12, 56, 36),
                          (20, 28, 60), (60, 56, 60), (36, 28, 36), (100, 14, 200), (44, 56, 22), (78, 56, 13),
-                         (18, 28, 12), (72, 1, 18)):
+                         (18, 28, 12), (72, 1, 18),
+                         (256, 56, 64), (128, 112, 64), (16, 112, 96), (256, 56, 256), (64, 112, 32)):
         found.append(_conv(c, hw, c_out))
     for c, hw, c_out in ((64, 56, 128), (256, 56, 512), (512, 28, 1024), (1024, 14, 2048), (24, 56, 58)):
         found.append(_conv(c, hw, c_out, stride=2))
@@ -50,14 +51,15 @@ def cases(quick: bool = False) -> list[Case]:
     for c, hw, c_out, k, s in ((32, 112, 32, 3, 1), (64, 56, 64, 3, 1), (128, 28, 128, 3, 1), (256, 14, 256, 3, 1),
                                (512, 7, 512, 3, 1), (64, 56, 128, 3, 2), (128, 28, 256, 3, 2),
                                (256, 14, 512, 3, 2), (3, 224, 32, 3, 2), (3, 224, 64, 7, 2),
-                               (3, 224, 96, 11, 4), (64, 28, 64, 5, 1), (96, 14, 96, 3, 1), (16, 112, 16, 3, 1)):
+                               (3, 224, 96, 11, 4), (64, 28, 64, 5, 1), (96, 14, 96, 3, 1), (16, 112, 16, 3, 1),
+                               (64, 112, 64, 3, 1), (128, 56, 128, 3, 1), (96, 27, 256, 5, 1)):
         found.append(_conv(c, hw, c_out, k, s))
     # depthwise
     for c, hw, k, s in ((32, 112, 3, 1), (64, 112, 3, 2), (128, 56, 3, 1), (128, 56, 3, 2), (256, 28, 3, 1),
                         (512, 14, 3, 1), (1024, 7, 3, 1), (144, 56, 3, 1), (384, 14, 3, 1), (72, 56, 5, 2),
                         (120, 28, 5, 1), (480, 14, 5, 1), (960, 7, 5, 1), (24, 56, 3, 2),
                         (58, 28, 3, 1), (116, 14, 3, 1), (116, 28, 3, 2), (60, 56, 3, 1), (36, 28, 3, 1),
-                        (232, 14, 3, 2)):
+                        (232, 14, 3, 2), (96, 112, 3, 2), (144, 112, 3, 1), (192, 56, 3, 1)):
         found.append(_conv(c, hw, c, k, s, groups=c))
     # grouped
     for c, hw, k, g in ((96, 56, 1, 2), (128, 56, 1, 4), (192, 56, 1, 8), (240, 28, 1, 3), (480, 14, 1, 3),
@@ -65,11 +67,12 @@ def cases(quick: bool = False) -> list[Case]:
                         (90, 56, 1, 2), (180, 28, 1, 4), (100, 56, 1, 4), (360, 14, 1, 8)):
         found.append(_conv(c, hw, c, k, 1, groups=g))
     # fully connected
-    for c, c_out in ((512, 1000), (1024, 1000), (1280, 1000), (2048, 1000), (4096, 4096), (1024, 1024), (100, 10)):
+    for c, c_out in ((512, 1000), (1024, 1000), (1280, 1000), (2048, 1000), (4096, 4096), (1024, 1024), (100, 10),
+                     (9216, 4096), (4096, 1000)):
         found.append(Case("fc", c, 1, c_out))
     # element-wise, pooling, data movement
     for kind in ("relu", "add", "scale", "sigmoid", "hard_swish"):
-        for c, hw in ((32, 112), (64, 56), (128, 28), (256, 14), (512, 7), (1024, 1)):
+        for c, hw in ((32, 112), (64, 56), (128, 28), (256, 14), (512, 7), (1024, 1), (96, 112), (256, 56)):
             found.append(Case(kind, c, hw))
     for kind, c, hw, k, s in (("max_pool", 64, 112, 3, 2), ("max_pool", 96, 56, 3, 2), ("max_pool", 192, 28, 3, 1),
                               ("avg_pool", 240, 28, 3, 2), ("avg_pool", 64, 56, 3, 1), ("global_pool", 512, 7, 1, 1),
@@ -77,26 +80,30 @@ def cases(quick: bool = False) -> list[Case]:
                               ("global_pool", 96, 56, 1, 1), ("global_pool", 576, 14, 1, 1)):
         found.append(Case(kind, c, hw, k=k, stride=s))
     for kind in ("concat", "split", "shuffle"):
-        for c, hw in ((48, 56), (116, 28), (232, 14), (464, 7), (256, 28)):
+        for c, hw in ((48, 56), (116, 28), (232, 14), (464, 7), (256, 28), (256, 56)):
             found.append(Case(kind, c, hw))
     found.append(Case("flatten", 1024, 1))
     found.append(Case("flatten", 512, 7))
     return found
 
 
-def unit_features(case: Case, vector_width: int) -> tuple[str, list[float]]:
+def unit_features(case: Case, vector_width: int, cache: int = 0) -> tuple[str, list[float]]:
     """The op class of a benchmark and its features ``[nodes, aligned flops, aligned bytes, slow flops, slow
-    bytes]`` (flops padded to the vector width, ``padding_waste``) summed over the unit's nodes (fused nodes left out, as the model gives them no time)."""
-    features = [0.0] * 5
+    bytes, far bytes]`` (flops padded to the vector width, ``padding_waste``; far bytes: those of nodes that
+    move more than ``cache`` bytes) summed over the unit's nodes (fused nodes left out, as the model gives them no time)."""
+    features = [0.0] * 6
     kinds = set()
     for layer in case.layers():
         if layer.fused:
             continue
         kinds.add(device_class(layer))
         slow = is_slow(layer, vector_width)
+        nbytes = float(BYTES_PER_ELEMENT * layer.mac)
         features[0] += 1
         features[3 if slow else 1] += float(layer.flops) * padding_waste(layer, vector_width)
-        features[4 if slow else 2] += float(BYTES_PER_ELEMENT * layer.mac)
+        features[4 if slow else 2] += nbytes
+        if cache and nbytes > cache:
+            features[5] += nbytes
     if len(kinds) != 1:
         raise ValueError(f"benchmark {case.label} mixes op classes {sorted(kinds)}")
     return kinds.pop(), features
@@ -104,7 +111,7 @@ def unit_features(case: Case, vector_width: int) -> tuple[str, list[float]]:
 
 def fit(rows: list[list[float]], seconds: list[float]) -> list[float]:
     """Non-negative coefficients ``x`` minimising ``sum(((A x - t) / t)^2)``: every subset of the columns is
-    solved by least squares and the best fit with no negative coefficient kept (five columns: 31 subsets)."""
+    solved by least squares and the best fit with no negative coefficient kept (six columns: 63 subsets)."""
     import numpy as np
 
     a = np.asarray(rows, dtype=float)
@@ -129,14 +136,15 @@ def fit(rows: list[list[float]], seconds: list[float]) -> list[float]:
 
 
 def rates_of(coefficients: list[float], has_slow: bool) -> Rates:
-    """``Rates`` from fitted ``[t0, 1/F, 1/B, 1/F_slow, 1/B_slow]``; without slow benchmarks the aligned ones."""
+    """``Rates`` from fitted ``[t0, 1/F, 1/B, 1/F_slow, 1/B_slow, 1/B_far]``; without slow benchmarks the
+    aligned ones."""
     def rate(c):
         return 1.0 / c if c > 0 else None
 
-    t0, f, b, fs, bs = coefficients
+    t0, f, b, fs, bs, far = coefficients
     if not has_slow:
         fs, bs = f, b
-    return Rates(t0, rate(f), rate(b), rate(fs), rate(bs))
+    return Rates(t0, rate(f), rate(b), rate(fs), rate(bs), rate(far))
 
 
 def vector_width() -> int:
@@ -153,6 +161,17 @@ def vector_width() -> int:
     if platform.machine().lower() in ("arm64", "aarch64", "armv7l"):
         return 4
     return 8
+
+
+def cache_bytes() -> int:
+    """The per-core L2 cache in bytes (Linux sysfs), 512 KiB where it cannot be read."""
+    try:
+        with open("/sys/devices/system/cpu/cpu0/cache/index2/size", encoding="ascii") as handle:
+            text = handle.read().strip().upper()
+        scale = {"K": 1 << 10, "M": 1 << 20}.get(text[-1:], 1)
+        return int(text.rstrip("KM")) * scale
+    except (OSError, ValueError):
+        return 512 << 10
 
 
 def have_onnxruntime() -> bool:
@@ -190,8 +209,9 @@ def _onnxruntime_device(width, stamp, machine, quick, progress, runs, budget) ->
     from .bench import overhead, time_case
 
     data: dict[str, list] = {k: [] for k in CLASSES}
+    cache = cache_bytes()
     for case in cases(quick):
-        kind, features = unit_features(case, width)
+        kind, features = unit_features(case, width, cache)
         copies = _copies(features)
         seconds = time_case(case, copies, runs=runs if not quick else 5, budget=budget if not quick else 0.02)
         data[kind].append((case, features, seconds))
@@ -219,15 +239,16 @@ def _onnxruntime_device(width, stamp, machine, quick, progress, runs, budget) ->
                    f"{sum(len(v) for v in data.values())} micro-benchmarks{' (quick: not for predictions)' if quick else ''}")
     info = {"measured": stamp, "backend": "onnxruntime", "onnxruntime": onnxruntime.__version__,
             "quick": quick, "fit": report}
-    return Device("this", classes, "sum", width, run, description, info)
+    return Device("this", classes, "sum", width, run, description, info, cache)
 
 
 def _predicted(rates: Rates, features: list[float]) -> float:
     """A unit's time from its features (what the fit minimised): ``t0 * nodes`` plus both rate pairs' terms."""
-    nodes, flops, nbytes, slow_flops, slow_bytes = features
+    nodes, flops, nbytes, slow_flops, slow_bytes, far_bytes = features
     total = rates.t0 * nodes
     for value, rate in ((flops, rates.flops_per_s), (nbytes, rates.bytes_per_s),
-                        (slow_flops, rates.misaligned_flops_per_s), (slow_bytes, rates.misaligned_bytes_per_s)):
+                        (slow_flops, rates.misaligned_flops_per_s), (slow_bytes, rates.misaligned_bytes_per_s),
+                        (far_bytes, rates.far_bytes_per_s)):
         if value and rate:
             total += value / rate
     return total

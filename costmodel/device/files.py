@@ -20,7 +20,7 @@ MAX_FILE_BYTES = 1 << 20  # a device file is a few kB
 
 def roofline(name: str, description: str, peak_flops: float, bandwidth: float, vector_width: int) -> Device:
     """A roofline as a device: every class ``t = max(flops / peak, bytes / bandwidth)``, no fixed costs."""
-    rates = Rates(0.0, peak_flops, bandwidth, peak_flops, bandwidth)
+    rates = Rates(0.0, peak_flops, bandwidth, peak_flops, bandwidth, None)
     return Device(name, {k: rates for k in CLASSES}, "max", vector_width, 0.0, description)
 
 
@@ -109,7 +109,7 @@ def parse_device(data: Any, where: str = "device") -> Device:
     if not isinstance(data, dict):
         fail(f"must hold a JSON object, got {type(data).__name__}")
     known = {"format", "version", "name", "description", "combine", "vector_width", "run_overhead", "classes",
-             "info"}
+             "info", "cache_bytes"}
     unknown = sorted(set(data) - known, key=str)
     if unknown:
         fail(f"unknown field {show(unknown[0], limit=40)}; fields are {', '.join(sorted(known))}")
@@ -129,6 +129,9 @@ def parse_device(data: Any, where: str = "device") -> Device:
     if isinstance(width, bool) or not isinstance(width, int) or not 1 <= width <= 1024:
         fail(f"vector_width must be a whole number from 1 to 1024, got {show(width, limit=40)}")
     overhead = _seconds(data.get("run_overhead", 0.0), "run_overhead", fail)
+    cache = data.get("cache_bytes", 0)
+    if isinstance(cache, bool) or not isinstance(cache, int) or not 0 <= cache <= 1 << 40:
+        fail(f"cache_bytes must be a whole number of bytes from 0 to 2**40, got {show(cache, limit=40)}")
     classes = data.get("classes")
     if not isinstance(classes, dict):
         fail(f"classes must be an object with one entry per op class ({', '.join(CLASSES)})")
@@ -153,7 +156,7 @@ def parse_device(data: Any, where: str = "device") -> Device:
     info = data.get("info", {})
     if not isinstance(info, dict):
         fail("info must be an object")
-    return Device(name, rates, combine, width, overhead, description, info)
+    return Device(name, rates, combine, width, overhead, description, info, cache)
 
 
 def _seconds(value: Any, key: str, fail) -> float:

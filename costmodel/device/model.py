@@ -15,7 +15,8 @@ AVX-512: SIMD kernels pad or fall back to slower code), an element-wise node tha
 (sigmoid, swish, hard-swish, ...). For convolutions and fully connected layers ``flops`` is the padded
 count: the layer's multiply-adds times ``(ceil(a/v)*v / a) * (ceil(b/v)*v / b)`` for its input and output
 channels per group ``a`` and ``b`` (``padding_waste``; a depthwise convolution pads its channels once).
-A rate of ``None`` leaves its term out. A node fused away costs 0. The
+A node whose ``bytes`` exceed the device's ``cache_bytes`` (the per-core L2 cache) adds ``bytes / B_far_k``:
+its tensors stream from the next cache level or memory. A rate of ``None`` leaves its term out. A node fused away costs 0. The
 whole network takes ``sum(t) + run_overhead`` (the fixed cost of one inference call).
 
 The classes (``CLASSES``): ``conv`` (dense k x k, k > 1), ``conv1x1``, ``depthwise`` (groups = input
@@ -46,7 +47,7 @@ FORMAT = "costmodel-device"
 VERSION = 1
 TRANSCENDENTAL = frozenset({"sigmoid", "swish", "hard_swish", "hard_sigmoid", "gelu", "tanh", "softmax", "exp",
                             "mish", "elu", "selu", "softplus", "erf", "lrn"})
-RATE_FIELDS = ("flops_per_s", "bytes_per_s", "misaligned_flops_per_s", "misaligned_bytes_per_s")
+RATE_FIELDS = ("flops_per_s", "bytes_per_s", "misaligned_flops_per_s", "misaligned_bytes_per_s", "far_bytes_per_s")
 
 
 @dataclass(frozen=True)
@@ -59,13 +60,17 @@ class Rates:
     bytes_per_s: float | None = None
     misaligned_flops_per_s: float | None = None
     misaligned_bytes_per_s: float | None = None
+    far_bytes_per_s: float | None = None
 
-    def seconds(self, flops: float, nbytes: float, slow: bool, combine: str = "sum") -> float:
-        """``t0 + flops / F + bytes / B`` (or ``t0 + max(...)``), with the misaligned rates when ``slow``."""
+    def seconds(self, flops: float, nbytes: float, slow: bool, combine: str = "sum", far: bool = False) -> float:
+        """``t0 + flops / F + bytes / B`` (or ``t0 + max(...)``), with the misaligned rates when ``slow``, and
+        ``+ bytes / B_far`` when ``far`` (the node's bytes exceed the cache)."""
         f_rate = self.misaligned_flops_per_s if slow else self.flops_per_s
         b_rate = self.misaligned_bytes_per_s if slow else self.bytes_per_s
         compute = flops / f_rate if f_rate and flops else 0.0
         memory = nbytes / b_rate if b_rate and nbytes else 0.0
+        if far and self.far_bytes_per_s and nbytes:
+            memory += nbytes / self.far_bytes_per_s
         return self.t0 + (max(compute, memory) if combine == "max" else compute + memory)
 
 
@@ -125,6 +130,7 @@ class Device:
     run_overhead: float = 0.0
     description: str = ""
     info: dict = field(default_factory=dict, compare=False)
+    cache_bytes: int = 0  # a node moving more bytes than this adds bytes / far_bytes_per_s (0: never)
 
     def layer_time(self, layer: LayerCost) -> LayerTime:
         """The predicted seconds of one analysed node (analysed as ``analysed`` does)."""
@@ -134,7 +140,9 @@ class Device:
             return LayerTime(layer.name, kind, slow, 0.0, True)
         flops = _number(layer, "flops") * padding_waste(layer, self.vector_width)
         mac = _number(layer, "mac")
-        seconds = self.classes[kind].seconds(flops, BYTES_PER_ELEMENT * mac, slow, self.combine)
+        nbytes = BYTES_PER_ELEMENT * mac
+        far = bool(self.cache_bytes) and nbytes > self.cache_bytes
+        seconds = self.classes[kind].seconds(flops, nbytes, slow, self.combine, far)
         return LayerTime(layer.name, kind, slow, seconds)
 
     def predict(self, graph: Graph | Analysis) -> Prediction:
@@ -150,6 +158,7 @@ class Device:
         """The device file's content (``save`` writes it as JSON)."""
         return {"format": FORMAT, "version": VERSION, "name": self.name, "description": self.description,
                 "combine": self.combine, "vector_width": self.vector_width, "run_overhead": self.run_overhead,
+                "cache_bytes": self.cache_bytes,
                 "classes": {k: {"t0": r.t0, **{f: getattr(r, f) for f in RATE_FIELDS}}
                             for k, r in self.classes.items()},
                 **({"info": self.info} if self.info else {})}
