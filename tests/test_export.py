@@ -18,11 +18,11 @@ from costmodel.errors import CostModelError, ExportError, UsageError  # noqa: E4
 from costmodel.graph import Graph  # noqa: E402
 from costmodel.onnx.export import export, layer_of, to_onnx  # noqa: E402
 from costmodel.ops import (GELU, Add, AvgPool2d, BatchNorm, BiasAdd, ChannelShuffle, Clip, Concat,  # noqa: E402
-                           Constant, ConstantArithmetic, Conv2d, ConvTranspose2d, DeformableConv2d, Div, Einsum, Erf, Expand,
-                           Flatten, Gather, GlobalAvgPool, GlobalMaxPool, GroupNorm, HardSigmoid, HardSwish,
-                           InstanceNorm, LayerNorm, LayerScale, LeakyReLU, Linear, LocalResponseNorm, MatMul,
-                           MaxPool2d, Mul, Pad, PReLU, ReduceL2, ReduceMean, ReLU, ReLU6, Reshape, Shift, Sigmoid,
-                           Slice, Softmax, Split, Squeeze, Sub, Swish, Tanh, Transpose, Unsqueeze, Upsample)
+                           Constant, ConstantArithmetic, Conv2d, ConvTranspose2d, DeformableConv2d, Div, Einsum,
+                           Erf, Expand, Flatten, Gather, GlobalAvgPool, GlobalMaxPool, GroupNorm, HardSigmoid,
+                           HardSwish, InstanceNorm, LayerNorm, LayerScale, LeakyReLU, Linear, LocalResponseNorm,
+                           MatMul, MaxPool2d, Mul, Pad, PReLU, ReduceL2, ReduceMean, ReLU, ReLU6, Reshape, Shift,
+                           Sigmoid, Slice, Softmax, Split, Squeeze, Sub, Swish, Tanh, Transpose, Unsqueeze, Upsample)
 from costmodel.report import table  # noqa: E402
 from costmodel.spec import EXAMPLES  # noqa: E402
 from costmodel.zoo import ARCHITECTURES  # noqa: E402
@@ -438,3 +438,12 @@ def test_progress_is_told_per_node_written():
         to_onnx(graph)
     assert [s for s in seen if s[0] == "writing ONNX"][-1] == ("writing ONNX", len(graph), len(graph))
     assert seen[-1][0] == "checking ONNX"
+
+
+def test_weights_above_what_one_file_holds_are_refused_before_they_are_made():
+    g = Graph("huge", (1024,))
+    g.add("fc", Linear(2 ** 19), g.input)            # 2**29 weights: 2 GiB of float32
+    with pytest.raises(ExportError, match=r"node 'fc' \(Linear\): the weights up to this layer take 2.0 GB, above "
+                                          r"the 2 GB an ONNX file holds; write it without weights"):
+        to_onnx(g)
+    assert to_onnx(g, weights=None).ByteSize() < 10_000

@@ -23,8 +23,9 @@ distribution scaled by its fan-in (``U(-b, b)``, ``b = sqrt(3/fan_in)``, so acti
 size through the network), biases and BatchNorm shifts are 0, scales 1; ``"zero"`` writes zeros;
 ``None`` (``--no-weights``) writes no weight at all: each learned tensor and each BatchNorm statistic is
 a graph input of its shape instead of an initializer (Netron still shows every shape), marked as such in
-its metadata (``costmodel.role: weight``) so that the importer counts it as a parameter. Small constants the ops need (shapes,
-clip bounds, GELU's constants) are initializers in every mode.
+its metadata (``costmodel.role: weight``) so that the importer counts it as a parameter. Small constants
+the ops need (shapes, clip bounds, GELU's constants) are initializers in every mode. One file holds at
+most 2 GB (protobuf's limit): a network with more weights is refused unless written without them.
 
 **Stages.** A layer whose stage is not the first part of its name (``conv1_bn`` reported under ``conv1``)
 carries it as the node metadata ``costmodel.stage``, which the importer reads.
@@ -34,10 +35,10 @@ carries it as the node metadata ``costmodel.stage``, which the importer reads.
 ``N`` (ONNX Runtime then runs any batch).
 
 **Refused.** A network with symbolic sizes (``-s resolution=r``) and the ops ONNX opset 17 has no faithful
-form for (``shift``, ``deform_conv``, ``group_norm``, ``max_unpool``, a ``constant`` other than a learned one read by Concat,
-``layer_norm`` / ``instance_norm`` without affine parameters, a Linear with bias on a rank > 1 input, Add or
-Mul of more than two tensors, ...) are refused with an ``ExportError`` naming the node, the op and the
-reason; no file is written.
+form for (``shift``, ``deform_conv``, ``group_norm``, ``max_unpool``, a ``constant`` other than a learned
+one read by Concat, ``layer_norm`` / ``instance_norm`` without affine parameters, a Linear with bias on a
+rank > 1 input, Add or Mul of more than two tensors, ...) are refused with an ``ExportError`` naming the
+node, the op and the reason; no file is written.
 """
 from __future__ import annotations
 
@@ -55,6 +56,7 @@ from .importer import ROLE_KEY, STAGE_KEY
 OPSET = 17
 WEIGHTS = ("random", "zero", None)
 INT64_MAX = 2 ** 63 - 1
+FILE_LIMIT = 2 ** 31  # bytes: protobuf's limit on one message, hence on an ONNX file with its weights inside
 
 
 def _onnx():
@@ -88,6 +90,7 @@ def to_onnx(target: Any, *, weights: str | None = "random", opset: int = OPSET, 
     if batch is not None and not (isinstance(batch, str) and batch.isidentifier()) and \
             not (type(batch) is int and batch >= 1):
         raise UsageError(f"export batch must be None, a positive whole number or a name such as 'N', got {batch!r}")
+    onnx = _onnx()
     if isinstance(target, Graph):
         if values:
             raise UsageError(f"export of a Graph takes no values, got {', '.join(values)}")
@@ -96,8 +99,10 @@ def to_onnx(target: Any, *, weights: str | None = "random", opset: int = OPSET, 
         from ..targets import load
 
         graph = load(target, **values)
-    onnx = _onnx()
     model = _Writer(graph, onnx, weights, seed, batch).model()
+    if model.ByteSize() >= FILE_LIMIT:
+        raise ExportError(f"graph '{graph.name}': the model would take {model.ByteSize() / 2 ** 30:.1f} GB, above "
+                          f"the 2 GB an ONNX file holds; write it without weights (--no-weights)")
     try:
         with stage("checking ONNX"):
             onnx.checker.check_model(model, full_check=True)
@@ -168,6 +173,7 @@ class _Writer:
         self.weight_inputs: list = []
         self.value_info: list = []
         self.names: dict[tuple[str, int], str] = {}
+        self.weight_bytes = 0
         self._shared: dict[tuple, str] = {}
 
     # ----- the model ---------------------------------------------------------------------------------------
@@ -262,6 +268,10 @@ class _Writer:
             self.helper.set_metadata_props(info, {ROLE_KEY: "weight"})
             self.weight_inputs.append(info)
             return name
+        self.weight_bytes += 4 * math.prod(shape)
+        if self.weight_bytes >= FILE_LIMIT:  # refused before the values are made (they would not fit anyway)
+            raise self.refuse(self.layer, f"the weights up to this layer take {self.weight_bytes / 2 ** 30:.1f} GB, "
+                                          f"above the 2 GB an ONNX file holds; write it without weights (--no-weights)")
         if self.weights == "zero" and fan_in is not None:
             array = numpy.zeros(shape, numpy.float32)
         elif fan_in is not None:
@@ -334,8 +344,9 @@ class _Writer:
         self.add("MatMul", [inputs[0], weight], [node.name], node.name)
 
     def _window(self, node, op, op_type):
-        self.add(op_type, [self.names[(t.node, t.index)] for t in node.inputs], [node.name], node.name, kernel_shape=list(op.kernel),
-                 strides=list(op.stride), pads=[*op.padding, *op.padding], ceil_mode=int(op.ceil_mode))
+        inputs = [self.names[(t.node, t.index)] for t in node.inputs]
+        self.add(op_type, inputs, [node.name], node.name, kernel_shape=list(op.kernel), strides=list(op.stride),
+                 pads=[*op.padding, *op.padding], ceil_mode=int(op.ceil_mode))
 
     def lower_max_pool(self, node, op, inputs):
         self._window(node, op, "MaxPool")
