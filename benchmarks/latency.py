@@ -109,9 +109,19 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="two rows per set, quick calibration")
     parser.add_argument("--out", default=str(HERE / "results"), help="folder for latency.json/.md/.png")
+    parser.add_argument("--write-docs", action="store_true",
+                        help="put latency.md between the result markers of benchmarks/README.md and docs/speed.md")
+    parser.add_argument("--from-json", help="no measuring: rewrite latency.md (and the docs) from a latency.json")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    if args.from_json:
+        results = json.loads(Path(args.from_json).read_text(encoding="utf-8"))
+        (out / "latency.md").write_text(markdown(results), encoding="utf-8")
+        if args.write_docs:
+            for page in (HERE / "README.md", HERE.parent / "docs" / "speed.md"):
+                write_between_markers(page, markdown(results))
+        return
     started = time.time()
     load_before = load_average()
     if args.device and not args.calibrate:
@@ -159,6 +169,26 @@ def main() -> None:
     (out / "latency.md").write_text(markdown(results), encoding="utf-8")
     plot(results, out / "latency.png")
     print(markdown(results))
+    if args.write_docs:
+        for page in (HERE / "README.md", HERE.parent / "docs" / "speed.md"):
+            write_between_markers(page, markdown(results))
+        import shutil
+
+        (HERE.parent / "docs" / "speed").mkdir(exist_ok=True)
+        shutil.copyfile(out / "latency.png", HERE.parent / "docs" / "speed" / "latency.png")
+
+
+BEGIN, END = "<!-- latency results: benchmarks/latency.py --write-docs -->", "<!-- end of latency results -->"
+
+
+def write_between_markers(page: Path, text: str) -> None:
+    """Replace what stands between the two result markers of ``page`` with ``text``."""
+    content = page.read_text(encoding="utf-8")
+    head, found, rest = content.partition(BEGIN)
+    _, found_end, tail = rest.partition(END)
+    if not found or not found_end:
+        raise SystemExit(f"{page}: no result markers")
+    page.write_text(f"{head}{BEGIN}\n{text}{END}{tail}", encoding="utf-8")
 
 
 def markdown(results: dict) -> str:
@@ -177,7 +207,7 @@ def markdown(results: dict) -> str:
                          f"{s['within_25']:.0%} | {s['median_abs_error']:.0%} |")
     per_table = results["scores"].get("per_table") or {}
     if per_table:
-        lines += ["", "Within each table (rows of equal flops per column; Spearman over its rows):", "",
+        lines += ["", "Within each table (all its rows: its columns differ in flops, its rows at one column do not):", "",
                   "| table | device model | flops × c | mac × c |", "|---|---:|---:|---:|"]
         for name, s in per_table.items():
             lines.append(f"| {name} ({s['device']['n']}) | {s['device']['spearman']:.2f} | "

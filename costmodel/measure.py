@@ -220,7 +220,8 @@ def attribute(graph: Graph, model, optimized, kernels: dict[str, tuple[str, floa
     that computes it: the kernel named after it (its name, or its name and a suffix ONNX Runtime adds:
     ``relu1_nchwc``), else the kernel that now writes its output, else the kernel of the node that reads its
     output (a BatchNorm between a convolution and its ReLU), else none (removed). A kernel's time goes to the
-    first node, in graph order, traced to it; the others are fused into that one. A kernel ONNX Runtime
+    first node, in graph order, of the kernel's op type traced to it (else the first); the others are fused
+    into that one. A kernel ONNX Runtime
     created (a layout change) serves the kernel that reads its output (``ReorderInput``) or that wrote its
     input (otherwise). ``model`` node names are ours or ``<ours>/<part>``."""
     from .onnx.export import layer_of
@@ -333,7 +334,15 @@ def attribute(graph: Graph, model, optimized, kernels: dict[str, tuple[str, floa
         kernel = fate(name)
         if kernel is not None:
             covered.setdefault(key[id(kernel)], []).append(name)
-    host = {k: min(names, key=order.get) for k, names in covered.items()}
+    kernel_type = {key[id(n)]: n.op_type for n in opt_nodes}
+
+    def first(kernel: str, names: list[str]) -> str:
+        """The node a kernel is reported under: the first, in graph order, of its own op type (a Conv
+        kernel that took in the Add before it is the convolution's), else the first."""
+        same = [n for n in names if original[n].op_type == kernel_type.get(kernel)]
+        return min(same or names, key=order.get)
+
+    host = {k: first(k, names) for k, names in covered.items()}
 
     seconds: dict[str, float] = {}
     kinds: dict[str, list[str]] = {}

@@ -161,11 +161,12 @@ def calibrate(output, backend, quick, verbose):
     written = device.save(path)
     click.echo(f"{device.description}")
     click.echo(f"{'class':12s} {'t0':>9s} {'multiply-adds/s':>16s} {'bytes/s':>10s} {'slow m-a/s':>11s} "
-               f"{'slow B/s':>10s}")
+               f"{'slow B/s':>10s} {'far B/s':>10s}")
     for kind, rates in device.classes.items():
-        cells = [si_prefix(r) if r else "-" for r in (rates.flops_per_s, rates.bytes_per_s,
-                                                       rates.misaligned_flops_per_s, rates.misaligned_bytes_per_s)]
+        cells = [si_prefix(r) if r else "-" for r in (rates.flops_per_s, rates.bytes_per_s, rates.misaligned_flops_per_s,
+                                                       rates.misaligned_bytes_per_s, rates.far_bytes_per_s)]
         click.echo(f"{kind:12s} {duration(rates.t0):>9s} {cells[0]:>16s} {cells[1]:>10s} {cells[2]:>11s} "
-                   f"{cells[3]:>10s}")
-    click.echo(f"run overhead {duration(device.run_overhead)}; vector width {device.vector_width} float32")
+                   f"{cells[3]:>10s} {cells[4]:>10s}")
+    click.echo(f"run overhead {duration(device.run_overhead)}; vector width {device.vector_width} float32; "
+               f"far bytes past {device.cache_bytes // 1024} KiB")
     click.echo(f"wrote {written}" + (" (device 'this')" if not output else ""))
