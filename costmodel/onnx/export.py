@@ -12,7 +12,8 @@ shapes, flops, params and mac).
 nodes names its main node ``<layer>`` and its helpers ``<layer>/<part>`` (a channel shuffle is
 ``<layer>/group`` (Reshape), ``<layer>`` (Transpose), ``<layer>/ungroup`` (Reshape); a swish is
 ``<layer>/sigmoid`` and ``<layer>`` (Mul); a GELU ``<layer>/div``, ``<layer>/erf``, ``<layer>/add``,
-``<layer>/mul`` and ``<layer>`` (the final Mul)): whatever comes before the first ``/`` of an ONNX node
+``<layer>/mul`` and ``<layer>`` (the final Mul); a fully connected layer with bias on an input of rank
+above 1 ``<layer>`` (MatMul) and ``<layer>/bias`` (Add)): whatever comes before the first ``/`` of an ONNX node
 name is the layer it belongs to (what ``costmodel measure`` maps ONNX Runtime's profile back with). A
 layer's output tensor is named as the layer (``<layer>:<i>`` for output ``i`` of a split), its weights
 ``<layer>.weight`` and ``<layer>.bias`` (BatchNorm: ``.scale``, ``.bias``, ``.mean``, ``.var``), a
@@ -36,8 +37,8 @@ carries it as the node metadata ``costmodel.stage``, which the importer reads.
 
 **Refused.** A network with symbolic sizes (``-s resolution=r``) and the ops ONNX opset 17 has no faithful
 form for (``shift``, ``deform_conv``, ``group_norm``, ``max_unpool``, a ``constant`` other than a learned
-one read by Concat, ``layer_norm`` / ``instance_norm`` without affine parameters, a Linear with bias on a
-rank > 1 input, Add or Mul of more than two tensors, ...) are refused with an ``ExportError`` naming the
+one read by Concat, ``layer_norm`` / ``instance_norm`` without affine parameters, Add or Mul of more than
+two tensors, ...) are refused with an ``ExportError`` naming the
 node, the op and the reason; no file is written.
 """
 from __future__ import annotations

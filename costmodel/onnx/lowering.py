@@ -205,11 +205,14 @@ class Writer(MovementLowerings):
                                            if op.bias else [])
             self.add("Gemm", parts, [node.name], node.name, transB=1)
             return
-        if op.bias:
-            raise self.refuse(node, f"a fully connected layer with bias on the rank-{len(shape)} input "
-                                    f"{_shown(shape)} is a MatMul and an Add in ONNX, which read back as two layers")
         weight = self.learned(f"{node.name}.weight", (features, op.out_features), fan_in=features)
-        self.add("MatMul", [inputs[0], weight], [node.name], node.name)
+        if not op.bias:
+            self.add("MatMul", [inputs[0], weight], [node.name], node.name)
+            return
+        product = f"{node.name}/matmul"
+        self.add("MatMul", [inputs[0], weight], [product], node.name)
+        bias = self.learned(f"{node.name}.bias", (op.out_features,), fan_in=0)
+        self.add("Add", [product, bias], [node.name], f"{node.name}/bias")
 
     def _window(self, node, op, op_type):
         inputs = [self.names[(t.node, t.index)] for t in node.inputs]

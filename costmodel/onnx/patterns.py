@@ -3,6 +3,8 @@
 * Reshape [N, g, C/g, H, W] -> Transpose (0, 2, 1, 3, 4) -> Reshape [N, C, H, W]: ChannelShuffle(g)
 * x * Sigmoid(x): Swish;  x * HardSigmoid(x) (alpha 1/6, beta 1/2): HardSwish
 * x / sqrt(2) -> Erf -> + 1 -> x * . -> * 1/2: GELU (PyTorch's export of the exact GELU)
+* MatMul ``<layer>`` -> Add ``<layer>/bias`` of a constant weight and bias: Linear with bias (costmodel
+  export's fully connected layer on an input of rank above 1)
 * 0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 * x^3))), x^3 as x * (x * x) or Pow(x, 3): GELU (the tanh
   approximation, PyTorch's ``approximate="tanh"``)
 
@@ -80,6 +82,11 @@ def find_patterns(nodes: list, readers: dict, values: dict) -> list:
                                 parts=[node, erf, add, mul, half])
         elif node.op_type == "Tanh":
             group = _tanh_gelu(node, producers, sole)
+        elif node.op_type == "MatMul":
+            add = sole(node, "Add")
+            if add and add.name == f"{node.name}/bias" and other(add, node.outputs[0]):
+                group = Matched(node.name, "", "", [node.inputs[0], node.inputs[1], other(add, node.outputs[0])],
+                                list(add.outputs), pattern="linear_bias", parts=[node, add])
         if group is not None and any(id(part) in taken for part in group.parts):
             group = None
         if group is not None:
@@ -215,5 +222,21 @@ def tanh_gelu(ctx: NodeContext) -> None:
     ctx.output(ctx.add(GELU(), x), 0, layout)
 
 
-PATTERNS = {"channel_shuffle": channel_shuffle, "swish": swish, "hard_swish": hard_swish, "gelu": gelu,
+def linear_bias(ctx: NodeContext) -> None:
+    """MatMul ``<layer>`` of a [K, M] weight whose one reader is the Add ``<layer>/bias`` of an [M] bias: one
+    Linear with bias (how ``costmodel export`` writes a fully connected layer on an input of rank above 1)."""
+    from ..ops import Linear
+
+    weight, bias = ctx.value(1), ctx.value(2)
+    if not isinstance(weight, Const) or not isinstance(bias, Const) or len(weight.shape) != 2 \
+            or tuple(bias.shape) != (weight.shape[1],) or not bias.is_float:
+        raise NoMatch
+    x, layout = ctx.placed(0)
+    if not x.shape or surely_different(x.shape[-1], weight.shape[0]):
+        raise NoMatch
+    layout = layout.avoiding({ctx.rank(x, layout) - 1}, "MatMul (contracting the last axis)")
+    ctx.output(ctx.add(Linear(weight.shape[1], bias=True, any_rank=len(x.shape) > 1), x), 0, layout)
+
+
+PATTERNS = {"channel_shuffle": channel_shuffle, "linear_bias": linear_bias, "swish": swish, "hard_swish": hard_swish, "gelu": gelu,
             "tanh_gelu": tanh_gelu}
