@@ -447,3 +447,11 @@ def test_weights_above_what_one_file_holds_are_refused_before_they_are_made():
                                           r"the 2 GB an ONNX file holds; write it without weights"):
         to_onnx(g)
     assert to_onnx(g, weights=None).ByteSize() < 10_000
+
+
+def test_the_file_appears_whole_with_the_usual_mode(tmp_path):
+    path = export("g3_bench", tmp_path / "net.onnx")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~mask
+    assert [p.name for p in tmp_path.iterdir()] == ["net.onnx"]      # no temporary file left beside it

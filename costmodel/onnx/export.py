@@ -44,6 +44,7 @@ node, the op and the reason; no file is written.
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -138,9 +139,18 @@ def export(target: Any, path: str | os.PathLike, *, weights: str | None = "rando
     where = output_path(path)
     model = to_onnx(target, weights=weights, opset=opset, seed=seed, batch=batch, **values)
     data = model.SerializeToString()
+    partial = None  # written beside the target, renamed once whole: a failed write leaves no file
     try:
-        with open(where, "wb") as handle:
+        with tempfile.NamedTemporaryFile("wb", dir=where.parent, prefix=".costmodel-", suffix=".onnx",
+                                         delete=False) as handle:
+            partial = handle.name
             handle.write(data)
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(partial, 0o666 & ~mask)  # the mode a plain open() gives, not the temporary file's 0600
+        os.replace(partial, where)
     except OSError as error:
+        if partial is not None and os.path.exists(partial):
+            os.unlink(partial)
         raise UsageError(f"{path}: cannot write the ONNX file ({error.strerror or error})") from None
     return where
