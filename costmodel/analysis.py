@@ -30,7 +30,7 @@ from typing import Any, Iterable, Mapping
 from .dims import exact_ratio
 from .errors import CostModelError, NodeError, UsageError
 from .progress import stage
-from .values import show, suggest
+from .values import is_expression, show, suggest
 
 
 class LayerNotFound(UsageError, KeyError):
@@ -83,7 +83,7 @@ class Cost:
 
     @property
     def is_symbolic(self) -> bool:
-        return any(hasattr(v, "free_symbols") and v.free_symbols for v in self.as_dict().values())
+        return any(is_expression(v) and v.free_symbols for v in self.as_dict().values())
 
     def _repr_latex_(self) -> str | None:
         """Jupyter: a symbolic cost as typeset formulas (``sympy.latex``); numbers are left to the plain repr."""
@@ -205,7 +205,7 @@ class Analysis:
 
 def substitute(value: Any, values: Mapping[Any, Any]) -> Any:
     """``value`` with symbols replaced; sympy integers come back as Python ints."""
-    if not hasattr(value, "free_symbols") or not value.free_symbols:
+    if not is_expression(value) or not value.free_symbols:
         return value
     by_name = {str(s): s for s in value.free_symbols}
     mapping = {by_name.get(str(k), k): v for k, v in values.items() if str(k) in by_name}
@@ -292,12 +292,12 @@ def add_costs(costs: list) -> Cost:
 
 
 def _total(values: list) -> Any:
-    symbolic = [v for v in values if hasattr(v, "free_symbols")]
+    symbolic = [v for v in values if is_expression(v)]
     if not symbolic:
         return sum(values, 0)
     import sympy  # a symbolic value was made by a caller who imported sympy already
 
-    total = sympy.Add(*symbolic, sum((v for v in values if not hasattr(v, "free_symbols")), 0))
+    total = sympy.Add(*symbolic, sum((v for v in values if not is_expression(v)), 0))
     return int(total) if total.is_Integer else total
 
 

@@ -12,7 +12,7 @@ from fractions import Fraction
 from typing import Any, Iterable, Iterator, Union
 
 from . import limits
-from .values import is_symbolic, known, show  # noqa: F401 (is_symbolic and known are used through dims)
+from .values import is_expression, is_symbolic, known, show  # noqa: F401 (is_symbolic and known are used through dims)
 
 Dim = Union[int, Any]  # an int, or a sympy expression standing for one
 Shape = tuple  # per-sample tensor shape, (C, H, W) or (F,)
@@ -62,7 +62,7 @@ def as_dim(value: Any, what: str) -> Dim:
         if abs(value) > limits.MAX_DIMENSION:
             raise TooLarge(what, value)
         return value
-    if hasattr(value, "free_symbols"):
+    if is_expression(value):
         if value.free_symbols:
             return value
         if getattr(value, "is_integer", False):

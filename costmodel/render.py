@@ -23,7 +23,7 @@ from typing import Any
 from .errors import UsageError, printable
 from .columns import SHARE, TEXT_WIDTH, choose_columns, fit_columns
 from .report import Table, readable_costs
-from .values import is_number, show, si_prefix
+from .values import is_expression, is_number, show, si_prefix
 
 FORMATS = ("text", "markdown", "csv", "json", "latex", "html")
 COUNTS = ("flops", "params", "mac", "activations")  # shown with k/M/G; other columns as they are
@@ -44,7 +44,7 @@ def human(value: Any) -> str:
 
 def text_of(value: Any) -> str:
     """``str(value)``, closed forms by ``formula_text``."""
-    return formula_text(value) if hasattr(value, "free_symbols") else str(value)
+    return formula_text(value) if is_expression(value) else str(value)
 
 
 def shape_text(value: list) -> str:
@@ -346,7 +346,7 @@ def _csv_cell(value: Any) -> Any:
             else " ".join("x".join(text_of(v) for v in part) for part in value)
     if isinstance(value, Fraction):
         return f"{float(value):.4f}" if value.denominator != 1 else value.numerator
-    return text_of(value) if hasattr(value, "free_symbols") else value
+    return text_of(value) if is_expression(value) else value
 
 
 LATEX_PACKAGES = "% needs \\usepackage{booktabs} (\\toprule, \\midrule, \\bottomrule)"

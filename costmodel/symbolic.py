@@ -57,13 +57,15 @@ def readable(value: Any) -> Any:
     value. Floors and maxima that the symbols' assumptions decide are gone already: sympy resolves
     ``floor(16*k - 1/2)`` to ``16*k - 1`` for an integer ``k``. Numbers pass unchanged. Shallow, so fast:
     one pass over the top-level terms (``sympy.factor_terms`` takes seconds on nested floors)."""
-    if not getattr(value, "free_symbols", None) or not value.is_Add:
+    if not getattr(value, "is_Add", False):
         return value
     return _factored(value)
 
 
 @lru_cache(maxsize=4096)
 def _factored(value: Any) -> Any:
+    if not value.free_symbols:
+        return value
     powers = [term.as_powers_dict() for term in value.args]
     common = {}
     for base in powers[0]:

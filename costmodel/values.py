@@ -35,6 +35,12 @@ _MAX_SHOWN_BITS = 1024  # a longer number is described by its digit count, not p
 
 
 # ----- what a value is ----------------------------------------------------------------------------------------
+def is_expression(value: Any) -> bool:
+    """True for a sympy object, symbols in it or not. The test is on its type: ``hasattr(value,
+    "free_symbols")`` on the value computes its free symbols, a walk of the whole expression."""
+    return hasattr(type(value), "free_symbols")
+
+
 def is_symbolic(value: Any) -> bool:
     """True for a sympy object with free symbols (anything not reducible to a plain number)."""
     return bool(getattr(value, "free_symbols", None))

@@ -368,7 +368,7 @@ def _verify(grid: Grid, groups: list, blocks: list, index_of: dict, report: Call
     point) to find the one whose graph differs, which gets a block of its own. Returns the builds made."""
     total = max(len(g.representatives) for g in groups)
     enumerated = {g for b in blocks for g in b.masks}
-    builds = 0
+    builds, checking = 0, time.perf_counter()
     for i in range(total):
         at = {g: group.representatives[i % len(group.representatives)] for g, group in enumerate(groups)}
         built, builds = _built(grid, groups, at), builds + 1
@@ -385,7 +385,8 @@ def _verify(grid: Grid, groups: list, blocks: list, index_of: dict, report: Call
             if not _matches(_block_for(blocks, groups, at), built, at):
                 raise Fallback("configurations of two groups together build a graph neither predicts")
         report("checking", i + 1, total)
-        if budget is not None and i > 3 and (time.perf_counter() - started) * total / (i + 1) > budget:
+        spent, now = checking - started, time.perf_counter()  # planning so far, then the builds extrapolated
+        if budget is not None and i > 3 and spent + (now - checking) * total / (i + 1) > budget:
             raise Fallback("checking the configurations would take longer than evaluating point by point")
     return builds
 
