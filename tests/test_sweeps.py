@@ -241,13 +241,22 @@ def test_progress_bar_only_when_asked_or_on_a_terminal():
         def flush(self):
             pass
 
-    terminal, now = Terminal(), iter([0.0, 1.0, 4.0, 4.0])  # the bar's clock: start, two calls, the end
+    terminal, now = Terminal(), iter([0.0, 1.0, 4.0, 4.5, 5.0])  # the bar's clock: start, three calls, the end
     bar = ProgressBar(stream=terminal, delay=0, clock=lambda: next(now))
     bar("checking", 0, 10)
     bar("checking", 3, 10)  # 3 in 3 s: 7 s left
+    bar("checking", 10, 10)
     bar.close()
     assert "checking [#######.................] 3/10 1/s 7 s left" in terminal.written
-    assert terminal.written.endswith("checking: done in 4.0 s\x1b[K\n")
+    assert terminal.written.endswith("checking: done in 5.0 s\x1b[K\n")
+    stopped, now = Terminal(), iter([0.0, 1.0, 4.0, 6.0])  # Ctrl-C or an error after 3 of 10: not "done"
+    bar = ProgressBar(stream=stopped, delay=0, clock=lambda: next(now))
+    bar("checking", 0, 10)
+    bar("checking", 3, 10)
+    bar.close()
+    assert stopped.written.endswith("checking [#######.................] 3/10 1/s 7 s left\x1b[K\n")
+    assert "done" not in stopped.written
+    assert line("building", 0, 1, 2.0) == "building ... 2 s"
     quiet = ProgressBar(stream=type("Pipe", (Terminal,), {"isatty": lambda self: False})(), delay=0)
     quiet("sweep", 1, 2)
     quiet.close()

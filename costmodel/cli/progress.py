@@ -36,6 +36,7 @@ class ProgressBar:
         self.started = self.clock()
         self.delay, self.shown, self.last = delay, False, float("-inf")
         self.stage, self.stage_started, self.last_seen = "", self.started, self.started
+        self.finished = True  # the last stage seen reached its total (or has none)
 
     def __call__(self, stage: str, done: int, total: int | None) -> None:
         if not self.enabled:
@@ -43,7 +44,7 @@ class ProgressBar:
         now = self.clock()
         if stage != self.stage:  # a stage first seen part done began when the last one ended
             self.stage, self.stage_started = stage, (now if done == 0 else self.last_seen)
-        self.last_seen = now
+        self.last_seen, self.finished = now, total is None or done >= total
         if now - self.started < self.delay or (now - self.last < 0.1 and (total is None or done < total)):
             return
         self.last, self.shown = now, True
@@ -51,10 +52,12 @@ class ProgressBar:
         self.stream.flush()
 
     def close(self, keep: bool = True) -> None:
-        """End the line (when one was drawn): ``keep`` leaves "stage: done in N s" on screen, else the line
-        is erased for what the command prints next."""
+        """End the line (when one was drawn): ``keep`` leaves "stage: done in N s" on screen (or, when the
+        last stage stopped short of its total, an error or Ctrl-C, the line last drawn: never "done"), else
+        the line is erased for what the command prints next."""
         if self.shown:
-            ending = f"\r{self.stage}: done in {self.clock() - self.started:.1f} s\x1b[K\n" if keep else "\r\x1b[K"
+            done = f"\r{self.stage}: done in {self.clock() - self.started:.1f} s\x1b[K\n" if self.finished else "\n"
+            ending = done if keep else "\r\x1b[K"
             self.stream.write(ending)
             self.stream.flush()
             self.shown = False
@@ -74,7 +77,9 @@ def showing_progress(enabled: bool | None = None) -> Iterator[None]:
 
 def line(stage: str, done: int, total: int | None, elapsed: float) -> str:
     """``sweep [#######.....] 1.2M/3.4M 850k/s 3 s left``; ``building 1.2k 850/s`` when the total is not
-    known."""
+    known; a stage of one step as ``building ... 2 s`` (its time so far: a bar of one step says nothing)."""
+    if total == 1 and done == 0:
+        return f"{stage} ... {_duration(elapsed)}"
     if total is None:
         rate = done / elapsed if elapsed > 0 else 0.0
         return f"{stage} {_count(done)} {_count(rate)}/s"
