@@ -110,7 +110,11 @@ import sympy
 import costmodel.cli
 started, cpu = time.perf_counter(), time.process_time()
 with contextlib.redirect_stdout(io.StringIO()):
-    costmodel.cli.main.main(sys.argv[1:])
+    try:
+        costmodel.cli.main.main(sys.argv[1:])
+    except SystemExit as end:
+        if end.code:
+            raise
 print(time.perf_counter() - started, time.process_time() - cpu)
 """
 
