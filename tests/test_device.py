@@ -68,6 +68,20 @@ def test_far_bytes_past_the_cache():
     assert read_device(model.save(Path(tempfile.mkdtemp()) / "far.json")).cache_bytes == 10_000
 
 
+def test_alignment_decides_what_is_slow():
+    """With alignment 4, 12 channels are aligned (padded to 16, still wasted), 13 are not."""
+    rates = Rates(T0, F, B, FS, BS)
+    model = Device("a4", {k: rates for k in CLASSES}, "sum", 8, 0.0, alignment=4)
+    g = Graph("a", (16, 10, 10))
+    g.add("twelve", Conv2d(12, kernel=1), g.input)
+    g.add("thirteen", Conv2d(13, kernel=1), g.input)
+    got = {l.name: l for l in model.predict(g).layers}
+    assert not got["twelve"].slow and got["thirteen"].slow
+    flops = 16 * 12 * 100 * 16 / 12
+    assert got["twelve"].seconds == pytest.approx(T0 + flops / F + 4 * (1600 + 1200 + 192) / B, rel=1e-12)
+    assert {l.name: l.slow for l in device().predict(g).layers} == {"twelve": True, "thirteen": True}
+
+
 def test_max_combine_is_a_roofline():
     got = device("max", 0.0).predict(network()).seconds
     conv_flops = 3 * 3 * 16 * 24 * 10 * 10
@@ -148,6 +162,7 @@ def test_bad_device_files(tmp_path, case):
     ({"vector_width": 0}, "vector_width"),
     ({"run_overhead": -1}, "run_overhead"),
     ({"cache_bytes": 1.5}, "cache_bytes"),
+    ({"alignment": 16}, "alignment must be a whole number from 1 to vector_width"),
     ({"surprise": 1}, "unknown field 'surprise'"),
     ({"name": "\x1b[31mred"}, "printable text"),
 ])

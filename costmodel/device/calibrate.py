@@ -4,7 +4,8 @@ With ONNX Runtime installed, every op class is timed on micro-benchmarks (``cost
 ops at the sizes the zoo's networks use (resolutions 7 to 224; channel counts that are multiples of the
 vector width and ones that are not, as in ShuffleNet V2's G1 benchmark and its 58-, 116-channel branches),
 on one thread. Each class's ``t0`` and rates are then fitted by least squares on relative error with every
-coefficient kept non-negative: per benchmark unit, ``t = t0 * nodes + flops / F + bytes / B`` with aligned
+coefficient kept non-negative (once with the vector width as the channel alignment, once with half of it;
+the alignment that fits better is kept): per benchmark unit, ``t = t0 * nodes + flops / F + bytes / B`` with aligned
 and slow nodes' multiply-adds and bytes as separate columns (a column that does not help is dropped, and
 its rate is ``None``; a class with no slow benchmark takes its aligned rates for slow nodes).
 
@@ -43,7 +44,8 @@ def cases(quick: bool = False) -> list[Case]:
                          (22, 56, 44), (13, 56, 78), (9, 56, 108), (58, 28, 58), (116, 14, 116), (12, 56, 36),
                          (20, 28, 60), (60, 56, 60), (36, 28, 36), (100, 14, 200), (44, 56, 22), (78, 56, 13),
                          (18, 28, 12), (72, 1, 18),
-                         (256, 56, 64), (128, 112, 64), (16, 112, 96), (256, 56, 256), (64, 112, 32)):
+                         (256, 56, 64), (128, 112, 64), (16, 112, 96), (256, 56, 256), (64, 112, 32),
+                         (174, 14, 174), (44, 28, 88)):
         found.append(_conv(c, hw, c_out))
     for c, hw, c_out in ((64, 56, 128), (256, 56, 512), (512, 28, 1024), (1024, 14, 2048), (24, 56, 58)):
         found.append(_conv(c, hw, c_out, stride=2))
@@ -59,7 +61,8 @@ def cases(quick: bool = False) -> list[Case]:
                         (512, 14, 3, 1), (1024, 7, 3, 1), (144, 56, 3, 1), (384, 14, 3, 1), (72, 56, 5, 2),
                         (120, 28, 5, 1), (480, 14, 5, 1), (960, 7, 5, 1), (24, 56, 3, 2),
                         (58, 28, 3, 1), (116, 14, 3, 1), (116, 28, 3, 2), (60, 56, 3, 1), (36, 28, 3, 1),
-                        (232, 14, 3, 2), (96, 112, 3, 2), (144, 112, 3, 1), (192, 56, 3, 1)):
+                        (232, 14, 3, 2), (96, 112, 3, 2), (144, 112, 3, 1), (192, 56, 3, 1), (44, 28, 3, 1),
+                        (174, 14, 3, 1), (58, 56, 3, 2), (22, 56, 3, 1)):
         found.append(_conv(c, hw, c, k, s, groups=c))
     # grouped
     for c, hw, k, g in ((96, 56, 1, 2), (128, 56, 1, 4), (192, 56, 1, 8), (240, 28, 1, 3), (480, 14, 1, 3),
@@ -87,7 +90,7 @@ def cases(quick: bool = False) -> list[Case]:
     return found
 
 
-def unit_features(case: Case, vector_width: int, cache: int = 0) -> tuple[str, list[float]]:
+def unit_features(case: Case, vector_width: int, cache: int = 0, alignment: int = 0) -> tuple[str, list[float]]:
     """The op class of a benchmark and its features ``[nodes, aligned flops, aligned bytes, slow flops, slow
     bytes, far bytes]`` (flops padded to the vector width, ``padding_waste``; far bytes: those of nodes that
     move more than ``cache`` bytes) summed over the unit's nodes (fused nodes left out, as the model gives them no time)."""
@@ -97,7 +100,7 @@ def unit_features(case: Case, vector_width: int, cache: int = 0) -> tuple[str, l
         if layer.fused:
             continue
         kinds.add(device_class(layer))
-        slow = is_slow(layer, vector_width)
+        slow = is_slow(layer, alignment or vector_width)
         nbytes = float(BYTES_PER_ELEMENT * layer.mac)
         features[0] += 1
         features[3 if slow else 1] += float(layer.flops) * padding_waste(layer, vector_width)
@@ -208,17 +211,40 @@ def _onnxruntime_device(width, stamp, machine, quick, progress, runs, budget) ->
 
     from .bench import overhead, time_case
 
-    data: dict[str, list] = {k: [] for k in CLASSES}
     cache = cache_bytes()
+    timed = []
     for case in cases(quick):
         kind, features = unit_features(case, width, cache)
         copies = _copies(features)
         seconds = time_case(case, copies, runs=runs if not quick else 5, budget=budget if not quick else 0.02)
-        data[kind].append((case, features, seconds))
+        timed.append((case, seconds))
         if progress:
             progress(f"{kind:11s} {case.label:32s} {seconds * 1e6:10.1f} us")
-    classes, report = {}, {}
-    fallback = None
+    best, errors = None, {}
+    for alignment in sorted({width, max(width // 2, 1)}, reverse=True):  # the vector width, or half of it
+        data: dict[str, list] = {k: [] for k in CLASSES}
+        for case, seconds in timed:
+            kind, features = unit_features(case, width, cache, alignment)
+            data[kind].append((case, features, seconds))
+        classes, report, error = _fit_classes(data)
+        errors[str(alignment)] = round(error, 4)
+        if best is None or error < best[0] - 1e-12:
+            best = (error, alignment, data, classes, report)
+    _, alignment, data, classes, report = best
+    fallback = next(iter(classes.values()))
+    for kind in CLASSES:  # a class without benchmarks (quick runs) borrows the first fitted one's rates
+        classes.setdefault(kind, fallback)
+    run = overhead(runs=runs if not quick else 5)
+    description = (f"calibrated on {machine} with ONNX Runtime {onnxruntime.__version__}, 1 thread, "
+                   f"{sum(len(v) for v in data.values())} micro-benchmarks{' (quick: not for predictions)' if quick else ''}")
+    info = {"measured": stamp, "backend": "onnxruntime", "onnxruntime": onnxruntime.__version__,
+            "quick": quick, "fit": report, "alignment_errors": errors}
+    return Device("this", classes, "sum", width, run, description, info, cache, alignment)
+
+
+def _fit_classes(data: dict) -> tuple[dict, dict, float]:
+    """Each class's fitted ``Rates``, its fit report, and the summed squared relative error of all."""
+    classes, report, total = {}, {}, 0.0
     for kind in CLASSES:
         rows = data[kind]
         if not rows:
@@ -227,19 +253,12 @@ def _onnxruntime_device(width, stamp, machine, quick, progress, runs, budget) ->
         has_slow = any(f[3] or f[4] for _, f, _ in rows)
         classes[kind] = rates_of(coefficients, has_slow)
         errors = [abs(_predicted(classes[kind], f) - s) / s for _, f, s in rows]
+        total += sum(e * e for e in errors)
         report[kind] = {"benchmarks": len(rows), "median_error": round(statistics.median(errors), 4),
                         "max_error": round(max(errors), 4),
                         "measured": [[case.label, float(f"{s:.4g}"), float(f"{_predicted(classes[kind], f):.4g}")]
                                      for case, f, s in rows]}
-        fallback = fallback or classes[kind]
-    for kind in CLASSES:  # a class without benchmarks (quick runs) borrows the first fitted one's rates
-        classes.setdefault(kind, fallback)
-    run = overhead(runs=runs if not quick else 5)
-    description = (f"calibrated on {machine} with ONNX Runtime {onnxruntime.__version__}, 1 thread, "
-                   f"{sum(len(v) for v in data.values())} micro-benchmarks{' (quick: not for predictions)' if quick else ''}")
-    info = {"measured": stamp, "backend": "onnxruntime", "onnxruntime": onnxruntime.__version__,
-            "quick": quick, "fit": report}
-    return Device("this", classes, "sum", width, run, description, info, cache)
+    return classes, report, total
 
 
 def _predicted(rates: Rates, features: list[float]) -> float:

@@ -109,7 +109,7 @@ def parse_device(data: Any, where: str = "device") -> Device:
     if not isinstance(data, dict):
         fail(f"must hold a JSON object, got {type(data).__name__}")
     known = {"format", "version", "name", "description", "combine", "vector_width", "run_overhead", "classes",
-             "info", "cache_bytes"}
+             "info", "cache_bytes", "alignment"}
     unknown = sorted(set(data) - known, key=str)
     if unknown:
         fail(f"unknown field {show(unknown[0], limit=40)}; fields are {', '.join(sorted(known))}")
@@ -156,7 +156,10 @@ def parse_device(data: Any, where: str = "device") -> Device:
     info = data.get("info", {})
     if not isinstance(info, dict):
         fail("info must be an object")
-    return Device(name, rates, combine, width, overhead, description, info, cache)
+    alignment = data.get("alignment", width)
+    if isinstance(alignment, bool) or not isinstance(alignment, int) or not 1 <= alignment <= width:
+        fail(f"alignment must be a whole number from 1 to vector_width ({width}), got {show(alignment, limit=40)}")
+    return Device(name, rates, combine, width, overhead, description, info, cache, alignment)
 
 
 def _seconds(value: Any, key: str, fail) -> float:

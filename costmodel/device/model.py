@@ -10,9 +10,10 @@ activations fused into the convolution or fully connected layer before them: ``a
 
 where ``F_k`` (multiply-adds per second) and ``B_k`` (bytes per second) are the class's rates for an
 *aligned* node and its ``misaligned_*`` rates for a *slow* one: a convolution or fully connected layer whose
-channels (per group) are not a multiple of the vector width ``v`` (8 float32 lanes with AVX2, 16 with
-AVX-512: SIMD kernels pad or fall back to slower code), an element-wise node that computes a transcendental
-(sigmoid, swish, hard-swish, ...). For convolutions and fully connected layers ``flops`` is the padded
+channels (per group) are not a multiple of the device's ``alignment`` (the vector width ``v``, 8 float32
+lanes with AVX2, 16 with AVX-512, or a divisor of it that calibration finds fits better: ONNX Runtime pads
+multiples of 4 to its 8-wide blocks and runs other channel counts on slower code), an element-wise node
+that computes a transcendental (sigmoid, swish, hard-swish, ...). For convolutions and fully connected layers ``flops`` is the padded
 count: the layer's multiply-adds times ``(ceil(a/v)*v / a) * (ceil(b/v)*v / b)`` for its input and output
 channels per group ``a`` and ``b`` (``padding_waste``; a depthwise convolution pads its channels once).
 A node whose ``bytes`` exceed the device's ``cache_bytes`` (the per-core L2 cache) adds ``bytes / B_far_k``:
@@ -131,11 +132,12 @@ class Device:
     description: str = ""
     info: dict = field(default_factory=dict, compare=False)
     cache_bytes: int = 0  # a node moving more bytes than this adds bytes / far_bytes_per_s (0: never)
+    alignment: int = 0  # channels per group must be multiples of this to be aligned (0: the vector width)
 
     def layer_time(self, layer: LayerCost) -> LayerTime:
         """The predicted seconds of one analysed node (analysed as ``analysed`` does)."""
         kind = device_class(layer)
-        slow = is_slow(layer, self.vector_width)
+        slow = is_slow(layer, self.alignment or self.vector_width)
         if layer.fused:
             return LayerTime(layer.name, kind, slow, 0.0, True)
         flops = _number(layer, "flops") * padding_waste(layer, self.vector_width)
@@ -158,7 +160,7 @@ class Device:
         """The device file's content (``save`` writes it as JSON)."""
         return {"format": FORMAT, "version": VERSION, "name": self.name, "description": self.description,
                 "combine": self.combine, "vector_width": self.vector_width, "run_overhead": self.run_overhead,
-                "cache_bytes": self.cache_bytes,
+                "cache_bytes": self.cache_bytes, "alignment": self.alignment or self.vector_width,
                 "classes": {k: {"t0": r.t0, **{f: getattr(r, f) for f in RATE_FIELDS}}
                             for k, r in self.classes.items()},
                 **({"info": self.info} if self.info else {})}
@@ -200,7 +202,8 @@ def device_class(layer: LayerCost) -> str:
 
 def is_slow(layer: LayerCost, vector_width: int) -> bool:
     """Whether a node runs at its class's misaligned rates: a convolution or fully connected layer with
-    channels per group (in or out) not a multiple of ``vector_width``, an element-wise transcendental."""
+    channels per group (in or out) not a multiple of ``vector_width`` (the device's ``alignment``), an
+    element-wise transcendental."""
     kind = device_class(layer)
     if kind == "elementwise":
         return layer.op.kind in TRANSCENDENTAL
