@@ -257,10 +257,33 @@ def test_progress_bar_only_when_asked_or_on_a_terminal():
     assert stopped.written.endswith("checking [#######.................] 3/10 1/s 7 s left\x1b[K\n")
     assert "done" not in stopped.written
     assert line("building", 0, 1, 2.0) == "building ... 2 s"
+    assert line("building", 1, 1, 3.0) == "building ... 3 s"  # drawn once the build is over (no call in between)
     quiet = ProgressBar(stream=type("Pipe", (Terminal,), {"isatty": lambda self: False})(), delay=0)
     quiet("sweep", 1, 2)
     quiet.close()
     assert quiet.stream.written == ""
+
+
+def test_the_budget_extrapolates_the_check_builds_not_the_symbolic_build(monkeypatch):
+    # a clock on which the symbolic build takes 10 s and each check build 1 ms: 100 resolutions cost
+    # 10 s + 0.1 s, within a budget of 20 s (extrapolating the 10 s by the builds made 200 s: a fallback)
+    from costmodel.numeric import factored
+    from costmodel.numeric.grid import make_grid
+
+    class Clock:
+        calls = 0
+
+        @classmethod
+        def perf_counter(cls):  # the first call (the plan's start) at 0, then 10 s on, 1 ms a call
+            cls.calls += 1
+            return 0.0 if cls.calls == 1 else 10.0 + cls.calls / 1000
+
+    monkeypatch.setattr(factored, "time", Clock)
+    grid = make_grid("mobilenet_v2", {"width": [Fraction(1, 2), 1], "resolution": list(range(96, 196))})
+    assert factored.plan(grid, None, budget=20.0).builds >= 100
+    Clock.calls = 0
+    with pytest.raises(factored.Fallback, match="checking"):
+        factored.plan(grid, None, budget=10.05)  # 10 s spent, 0.1 s more to come: over
 
 
 def test_python_api_returns_numpy_arrays_and_frames_when_asked():

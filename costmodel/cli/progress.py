@@ -78,7 +78,7 @@ def showing_progress(enabled: bool | None = None) -> Iterator[None]:
 def line(stage: str, done: int, total: int | None, elapsed: float) -> str:
     """``sweep [#######.....] 1.2M/3.4M 850k/s 3 s left``; ``building 1.2k 850/s`` when the total is not
     known; a stage of one step as ``building ... 2 s`` (its time so far: a bar of one step says nothing)."""
-    if total == 1 and done == 0:
+    if total == 1:
         return f"{stage} ... {_duration(elapsed)}"
     if total is None:
         rate = done / elapsed if elapsed > 0 else 0.0
