@@ -217,8 +217,8 @@ def attribute(graph: Graph, model, optimized, kernels: dict[str, tuple[str, floa
     """Our nodes' ``LayerMeasure`` rows (graph order) and the seconds traced to none of them.
 
     Every node of ``model`` is traced to the kernel (a node of ONNX Runtime's rewritten graph ``optimized``)
-    that computes it: the kernel named after it (its name, or its name and a suffix ONNX Runtime adds:
-    ``relu1_nchwc``), else the kernel that now writes its output, else the kernel of the node that reads its
+    that computes it: the kernel named after it (its name, or its name with a prefix or suffix ONNX Runtime
+    adds: ``fused fc6``, ``relu1_nchwc``), else the kernel that now writes its output, else the kernel of the node that reads its
     output (a BatchNorm between a convolution and its ReLU), else none (removed). A kernel's time goes to the
     first node, in graph order, of the kernel's op type traced to it (else the first); the others are fused
     into that one. A kernel ONNX Runtime
@@ -247,9 +247,15 @@ def attribute(graph: Graph, model, optimized, kernels: dict[str, tuple[str, floa
     ranked = sorted(original, key=len, reverse=True)
 
     def own(name: str) -> str | None:
-        if name in original:
-            return name
-        return next((c for c in ranked if name.startswith(c + "_")), None)
+        """The model node an optimized node is named after: its name, less a prefix ONNX Runtime adds
+        (``fused fc6``), less a suffix (``relu1_nchwc``)."""
+        for candidate in (name, name.rpartition(" ")[2]):
+            if candidate in original:
+                return candidate
+            found = next((c for c in ranked if candidate.startswith(c + "_")), None)
+            if found is not None:
+                return found
+        return None
 
     # nodes ONNX Runtime inlined from a function (HardSwish -> HardSigmoid, Mul) have no name in the saved
     # graph and <OpType>_<index> in the profile: matched in order, op type by op type

@@ -82,6 +82,24 @@ def test_fusion_is_read_from_tensors():
     assert relu.into == "conv1" and relu.seconds == 0 and lost == 0
 
 
+def test_prefixed_kernel_names():
+    """ONNX Runtime names a Gemm + ReLU fusion ``fused fc6``: still fc6's."""
+    from onnx import helper
+
+    from costmodel import Linear
+
+    g = Graph("t", (8,))
+    x = g.add("fc6", Linear(4), g.input)
+    g.add("fc6_relu", ReLU(), x)
+    model = helper.make_model(helper.make_graph(
+        [helper.make_node("Gemm", ["input", "w", "b"], ["fc6"], name="fc6"),
+         helper.make_node("Relu", ["fc6"], ["fc6_relu"], name="fc6_relu")], "t", [], []))
+    optimized = helper.make_model(helper.make_graph(
+        [helper.make_node("FusedGemm", ["input", "w", "b"], ["fc6_relu"], name="fused fc6")], "t", [], []))
+    (fc, relu), lost = attribute(g, model, optimized, {"fused fc6": ("FusedGemm", 2.0)})
+    assert fc.seconds == 2.0 and fc.fused == ("fc6_relu",) and relu.into == "fc6" and lost == 0
+
+
 def test_command_text_and_json(tmp_path):
     runner = CliRunner()
     text = runner.invoke(main, ["measure", "g4_bench", "-s", "blocks=1", "-s", "resolution=8", "--runs", "2",
