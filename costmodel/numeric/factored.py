@@ -61,7 +61,7 @@ class Block:
     structure: tuple = ()  # of the graph (``_slots``), and where each group's slot values are
     values: list = field(default_factory=list)
     positions: dict = field(default_factory=dict)  # {group or None for constants: slot positions}
-    tables: dict = field(default_factory=dict)  # {group: {sub-grid index: the group's slot values}}
+    tables: dict = field(default_factory=dict)  # {group: Table of the group's slot values}
 
     def __post_init__(self):
         self.structure, self.values = _slots(self.graph)
@@ -314,6 +314,28 @@ def _columns(block: Block, g: int, group: Group) -> list:
     return [_whole(group.evaluator, block.values[p], group.size) for p in block.positions.get(g, ())]
 
 
+def _distinct_rows(columns: list, size: int) -> tuple:
+    """(the number of each row's distinct values, in order of first appearance; the first row of each), the
+    rows being the sub-grid points and ``columns`` their slot values. Whole int64 columns are compared as
+    one matrix: a tuple per row would hold a few kB per point (10,000 resolutions: about 100 MB)."""
+    if all(c.dtype != object for c in columns):
+        matrix = np.stack(columns, axis=1).astype(np.int64, copy=False)
+        _, first, inverse = np.unique(matrix, axis=0, return_index=True, return_inverse=True)
+        order = np.argsort(first, kind="stable")
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order), dtype=np.int64)
+        return rank[inverse.reshape(-1)], first[order].tolist()
+    ids: dict = {}
+    config, representatives = np.empty(size, dtype=np.int64), []
+    for i, row in enumerate(zip(*(c.tolist() for c in columns))):
+        k = ids.get(row)
+        if k is None:
+            k = ids[row] = len(representatives)
+            representatives.append(i)
+        config[i] = k
+    return config, representatives
+
+
 def _configure(groups: list, blocks: list) -> None:
     """Each group's configurations: the sub-grid points where every block's slot values of the group agree
     (of an enumerated group, each point is one: its block's)."""
@@ -328,23 +350,25 @@ def _configure(groups: list, blocks: list) -> None:
             group.config = np.zeros(group.size, dtype=np.int64)
             group.representatives = [0]
             continue
-        ids: dict = {}
-        config = np.empty(group.size, dtype=np.int64)
-        for i, row in enumerate(zip(*(c.tolist() for c in columns))):
-            k = ids.get(row)
-            if k is None:
-                k = ids[row] = len(group.representatives)
-                group.representatives.append(i)
-            config[i] = k
-        group.config = config
+        group.config, group.representatives = _distinct_rows(columns, group.size)
 
 
 def _tabulate(block: Block, groups: list) -> None:
     """The block's slot values of each group at the group's representatives (what its builds must show)."""
     for g, group in enumerate(groups):
-        columns = [c[group.representatives].tolist() for c in _columns(block, g, group)]
-        rows = list(zip(*columns)) if columns else [()] * len(group.representatives)
-        block.tables[g] = dict(zip(group.representatives, rows))
+        block.tables[g] = Table(group.representatives, [c[group.representatives] for c in _columns(block, g, group)])
+
+
+class Table:
+    """A group's slot values at its representatives: ``table[index]``, the tuple (Python ints) at sub-grid
+    point ``index``, is made when asked (held for every representative, tuples cost a few kB each)."""
+
+    def __init__(self, representatives: list, columns: list):
+        self.row = {r: k for k, r in enumerate(representatives)}
+        self.matrix = np.stack(columns, axis=1) if columns else None
+
+    def __getitem__(self, index: int) -> tuple:
+        return () if self.matrix is None else tuple(self.matrix[self.row[index]].tolist())
 
 
 def _matches(block: Block, built: Any, at: dict) -> bool:
