@@ -102,7 +102,7 @@ def table(target, settings, fmt, by, convention, fuse, depth, columns, width, by
         rows = make_table(analysis, by, depth=depth, bytes_per_element=bytes_per_element, at_least=bounds,
                           intensity=fmt != "json")
         if chosen_device is not None:
-            from ..report import with_times
+            from ..device.tables import with_times
 
             rows = with_times(rows, analysis, chosen_device.predict(graph))
         with naming_the_flag("--columns"):
