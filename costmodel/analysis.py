@@ -30,7 +30,7 @@ from typing import Any, Iterable, Mapping
 from .dims import exact_ratio
 from .errors import CostModelError, NodeError, UsageError
 from .progress import stage
-from .values import is_expression, show, suggest
+from .values import is_expression, is_symbolic, show, suggest
 
 
 class LayerNotFound(UsageError, KeyError):
@@ -83,7 +83,7 @@ class Cost:
 
     @property
     def is_symbolic(self) -> bool:
-        return any(is_expression(v) and v.free_symbols for v in self.as_dict().values())
+        return any(is_symbolic(v) for v in self.as_dict().values())
 
     def _repr_latex_(self) -> str | None:
         """Jupyter: a symbolic cost as typeset formulas (``sympy.latex``); numbers are left to the plain repr."""

@@ -63,7 +63,7 @@ def as_dim(value: Any, what: str) -> Dim:
             raise TooLarge(what, value)
         return value
     if is_expression(value):
-        if value.free_symbols:
+        if is_symbolic(value):
             return value
         if getattr(value, "is_integer", False):
             return int(value)
@@ -90,7 +90,16 @@ def surely_below(value: Dim, bound: int) -> bool:
     """True only when ``value < bound`` holds for every value of its symbols."""
     if type(value) is int:
         return value < bound
-    return known(value < bound) is True
+    key = (value, bound)
+    below = _BELOW.get(key)
+    if below is None:
+        if len(_BELOW) > 100_000:  # bounded memory over a long session
+            _BELOW.clear()
+        below = _BELOW[key] = known(value < bound) is True
+    return below
+
+
+_BELOW: dict = {}  # (sympy value, bound) -> surely_below: the spatial sizes of a network recur layer after layer
 
 
 def larger(a: Dim, b: Dim) -> Dim:

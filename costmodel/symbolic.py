@@ -64,13 +64,11 @@ def readable(value: Any) -> Any:
 
 @lru_cache(maxsize=4096)
 def _factored(value: Any) -> Any:
-    if not value.free_symbols:
-        return value
     powers = [term.as_powers_dict() for term in value.args]
     common = {}
     for base in powers[0]:
         exponents = [p.get(base, 0) for p in powers]
-        if base.free_symbols and all(getattr(e, "is_Integer", False) and e > 0 for e in exponents):
+        if not base.is_Number and base.free_symbols and all(getattr(e, "is_Integer", False) and e > 0 for e in exponents):
             common[base] = min(exponents)
     if not common:
         return value

@@ -42,8 +42,20 @@ def is_expression(value: Any) -> bool:
 
 
 def is_symbolic(value: Any) -> bool:
-    """True for a sympy object with free symbols (anything not reducible to a plain number)."""
-    return bool(getattr(value, "free_symbols", None))
+    """True for a sympy object with free symbols (anything not reducible to a plain number). The walk stops
+    at the first symbol (``free_symbols`` collects them all); a closed form here binds no variables (no
+    ``Lambda``, ``Sum`` or ``Integral``), so each symbol in it is free."""
+    if not is_expression(value):
+        return False
+    if not isinstance(getattr(value, "args", None), tuple):  # a mutable matrix
+        return bool(value.free_symbols)
+    pending = [value]
+    while pending:
+        expr = pending.pop()
+        if expr.is_Symbol:
+            return True
+        pending.extend(expr.args)
+    return False
 
 
 def known(condition: Any) -> bool | None:

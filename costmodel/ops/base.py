@@ -206,6 +206,23 @@ def sliding_output(op: Op, axis: str, size: Dim, kernel: Dim, stride: Dim, paddi
     """
     if is_relaxed() and is_symbolic(size):
         return size / stride
+    if type(size) is int:
+        return _sliding(op, axis, size, kernel, stride, padding, dilation, ceil_mode)
+    key = (size, kernel, stride, padding, dilation, ceil_mode)
+    key += tuple(type(v) for v in key)  # 3 and sympy's Integer(3) are equal keys, their results not the same type
+    out = _SLIDING.get(key)
+    if out is None:
+        if len(_SLIDING) > 100_000:  # bounded memory over a long session
+            _SLIDING.clear()
+        out = _SLIDING[key] = _sliding(op, axis, size, kernel, stride, padding, dilation, ceil_mode)
+    return out
+
+
+_SLIDING: dict = {}  # a symbolic size: the same window on it recurs layer after layer, and sympy is slow to decide it
+
+
+def _sliding(op: Op, axis: str, size: Dim, kernel: Dim, stride: Dim, padding: Dim, dilation: Dim,
+             ceil_mode: bool) -> Dim:
     span = dilation * (kernel - 1) + 1
     padded = size + 2 * padding
     if known(span > padded) is True:
