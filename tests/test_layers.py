@@ -25,7 +25,7 @@ FLOORS = {
     "analysis": 3,
     "report": 4, "render": 4, "tree": 4, "columns": 4, "numeric": 4, "derivations": 4, "zoo": 4, "spec": 4, "onnx": 4, "targets": 4,
     "compare": 4, "differences_page": 4, "guidelines": 4, "device": 4, "measure": 4,
-    "plots": 5,
+    "plots": 5, "page": 5,
     "cli": 6,
     "__main__": 7,
 }

@@ -24,6 +24,7 @@ from .derive_command import derive
 from .export_command import export
 from .measure_command import calibrate, measure
 from .plot_command import plot
+from .report_command import report
 from .sweep_command import sweep
 from .table_command import list_architectures, table
 
@@ -132,7 +133,8 @@ def main():
     cost), per layer and in total, exact or in closed form."""
 
 
-for _command in (list_architectures, table, check, compare, convert, export, derive, plot, sweep, measure, calibrate):
+for _command in (list_architectures, table, check, compare, convert, export, derive, plot, report, sweep, measure,
+                 calibrate):
     main.add_command(_command)
 
 __all__ = ["main"]
