@@ -81,7 +81,9 @@ def test_symbolic_width_shows_closed_forms_and_says_what_needs_numbers(tmp_path)
                                        "-o", str(out)])
     assert result.exit_code == 0, result.output
     text = out.read_text(encoding="utf-8")
-    assert text.count("<math>") == 3 and "<mi>&#945;</mi>" in text or "<mi>α</mi>" in text
+    assert text.count("<math>") == 3 and ("<mi>&#945;</mi>" in text or "<mi>α</mi>" in text)
+    page = Page(text)
+    assert len([r for r in page.rows if r["class"] == "layer"]) == 152  # `costmodel table ... --format json` lists 152
     assert "The guideline check needs numbers" in text and "The charts need numbers" in text
 
 
@@ -182,6 +184,9 @@ def test_the_page_works_in_chromium(browser, tmp_path):
         _evaluate(tools, "document.querySelector('#layers th[data-column=\"7\"]').click()")  # mac, largest first
         after = _evaluate(tools, order)
         assert after != before and sorted(after.split()) == sorted(before.split())
+        top = _evaluate(tools, "[...document.querySelectorAll('#layers tbody tr')].filter(r => !r.dataset.parent)"
+                               ".map(r => Number(r.cells[7].dataset.v))")
+        assert top == sorted(top, reverse=True)  # the top-level rows (layers and scopes) by mac, largest first
         _evaluate(tools, "const f = document.getElementById('filter'); f.value = 'depthwise';"
                          "f.dispatchEvent(new Event('input'))")
         shown = _evaluate(tools, f"{VISIBLE}.filter(r => r.classList.contains('layer')).map(r => r.dataset.kind)")

@@ -95,7 +95,7 @@ def _sort_key(value: Any) -> str:
 
 def _tree_rows(analysis, prediction, bounds) -> list[dict]:
     """The full tree of scopes (a table by depth past the deepest path): each row's cells, sort keys, parent."""
-    depth = max(layer.name.count(".") + 1 for layer in analysis.layers)
+    depth = max((layer.name.count(".") + 1 for layer in analysis.layers), default=1)
     made = table(analysis, depth=depth, at_least=bounds)
     times = {}
     if prediction is not None:
