@@ -18,7 +18,7 @@ from typing import Any
 
 from .. import __version__
 from ..analysis import analyze
-from ..errors import CostModelError
+from ..errors import CostModelError, UsageError
 from ..graph import Graph
 from ..render import _cell, human, render, share, text_of
 from ..report import op_class, table
@@ -34,7 +34,10 @@ def report_page(graph: Graph, *, name: str | None = None, parameters: dict | Non
     """The page of ``graph`` (its ``name`` and ``parameters`` shown in the summary); ``device`` (a
     ``costmodel.device.Device``) adds each layer's predicted time and places the roofline on it;
     ``at_least`` (lower bounds of symbols, as ``costmodel.report.table`` takes) simplifies closed forms."""
-    import jinja2
+    try:
+        import jinja2
+    except ImportError:
+        raise UsageError("the HTML report needs the jinja2 package: pip install 'costmodel[report]'") from None
 
     analysis = analyze(graph, convention)
     symbolic = any(_symbolic(getattr(analysis.totals, key)) for key in TOTALS)
