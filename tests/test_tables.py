@@ -189,10 +189,21 @@ def test_rich_display_and_pandas():
         assert int(frame["flops"].sum()) == analysis.totals.flops
 
 
-@pytest.mark.parametrize("command", ["list", "table", "derive", "plot", "sweep", "convert"])
+@pytest.mark.parametrize("command", sorted(main.commands))
 def test_h_is_help_on_every_command(command):
     assert "Usage:" in run(*([command, "-h"]))
     assert "Usage:" in run("-h")
+
+
+def test_h_stays_help_after_a_command_ran_on_its_own():
+    """click remembers a command's help option once asked: a command run under another group first (as
+    test_plots does) must keep -h."""
+    import click
+
+    alone = click.Group("alone")
+    alone.add_command(main.commands["plot"])
+    CliRunner().invoke(alone, ["plot", "--help"])
+    assert "Usage:" in run("plot", "-h")
 
 
 def test_shell_completion_of_zoo_names_plot_names_and_paths():

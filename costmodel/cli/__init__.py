@@ -126,7 +126,10 @@ def _fail(message: str, status: int = 2) -> None:
     sys.exit(status)
 
 
-@click.group(cls=_Group, no_args_is_help=True, context_settings={"help_option_names": ["-h", "--help"]})
+HELP_OPTIONS = ["-h", "--help"]
+
+
+@click.group(cls=_Group, no_args_is_help=True, context_settings={"help_option_names": HELP_OPTIONS})
 @click.version_option(__version__, message="costmodel %(version)s")
 def main():
     """Analytic cost model of convolutional networks: flops (multiply-adds), params and mac (memory access
@@ -135,6 +138,9 @@ def main():
 
 for _command in (list_architectures, table, check, compare, convert, export, derive, plot, report, sweep, measure,
                  calibrate):
+    # each command carries -h itself: click remembers a command's help option the first time it is asked,
+    # so a command invoked on its own (a test's group, a docs hook) would otherwise lose -h for good
+    _command.context_settings = {"help_option_names": HELP_OPTIONS, **_command.context_settings}
     main.add_command(_command)
 
 __all__ = ["main"]
