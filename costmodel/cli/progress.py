@@ -80,12 +80,11 @@ def line(stage: str, done: int, total: int | None, elapsed: float) -> str:
     known; a stage of one step as ``building ... 2 s`` (its time so far: a bar of one step says nothing)."""
     if total == 1:
         return f"{stage} ... {_duration(elapsed)}"
+    rate = done / elapsed if elapsed > 0 else 0.0
     if total is None:
-        rate = done / elapsed if elapsed > 0 else 0.0
         return f"{stage} {_count(done)} {_count(rate)}/s"
     share = done / total if total else 1.0
     filled = int(ProgressBar.WIDTH * share)
-    rate = done / elapsed if elapsed > 0 else 0.0
     left = (total - done) / rate if rate > 0 else float("inf")
     estimate = f"{_duration(left)} left" if done < total and rate > 0 else ""
     return f"{stage} [{'#' * filled}{'.' * (ProgressBar.WIDTH - filled)}] {_count(done)}/{_count(total)} " \

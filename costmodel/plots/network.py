@@ -271,13 +271,13 @@ def _sweep(chosen, fixed: dict, parameter: str, grid) -> tuple[list, list, list,
             graph = chosen.build(**{**fixed, parameter: value})
         except CostModelError:
             refused.append(value)
-            count("networks")
-            continue
-        analysis = analyze(graph)
+        else:
+            analysis = analyze(graph)
+            kept.append(value)
+            totals.append(analysis.totals)
+            bare.append(analysis.totals.params - sum((l.params for l in analysis.layers if l.op.kind == "batch_norm"),
+                                                     0))
         count("networks")
-        kept.append(value)
-        totals.append(analysis.totals)
-        bare.append(analysis.totals.params - sum((l.params for l in analysis.layers if l.op.kind == "batch_norm"), 0))
     return kept, totals, bare, refused
 
 
